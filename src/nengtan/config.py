@@ -1,0 +1,43 @@
+"""All configuration in one place.
+
+Every setting can be given as an environment variable ``NENGTAN_<NAME>`` (for example
+``NENGTAN_DATABASE_URL``) or in a ``.env`` file in the working directory.  The default is an
+embedded SQLite database under ``$NENGTAN_HOME`` (``./var`` when unset), so a first run needs
+no server.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NENGTAN_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="Directory for the embedded database and files.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: sqlite:///<home>/nengtan.db. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/dbname",
+    )
+    timezone: str = Field(default="Asia/Shanghai", description="Default timezone of new sites.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    ingest_chunk_rows: int = Field(
+        default=500_000, description="Rows per transaction when ingesting large files."
+    )
+    echo_sql: bool = False
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'nengtan.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

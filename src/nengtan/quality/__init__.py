@@ -1,0 +1,1 @@
+"""Data quality: reading quality codes, interval flags, cumulative→interval normalisation."""

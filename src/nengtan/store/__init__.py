@@ -1,0 +1,1 @@
+"""Storage: models, migrations, bulk readings I/O."""

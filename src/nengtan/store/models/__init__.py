@@ -1,0 +1,27 @@
+"""All ORM models; importing this module registers every table on ``Base.metadata``."""
+
+from nengtan.store.base import Base
+from nengtan.store.models.metering import EVENT_KINDS, METER_KINDS, METERING_LEVELS, REGISTER_KINDS, Meter, MeterEvent
+from nengtan.store.models.org import NODE_KINDS, TENANT_KINDS, Node
+from nengtan.store.models.production import EconomicRecord, FuelDelivery, Product, ProductionRecord
+from nengtan.store.models.readings import (
+    GapSpan,
+    IngestBatch,
+    Meta,
+    QualityEvent,
+    Reading,
+    ReadingRevision,
+    RollupDay,
+    RollupHour,
+    RollupMonth,
+)
+from nengtan.store.models.reference import CARRIER_CATEGORIES, Carrier
+from nengtan.store.models.tariffs import BANDS, Tariff, TariffBand, TariffPeriod
+
+__all__ = [
+    "BANDS", "CARRIER_CATEGORIES", "EVENT_KINDS", "METERING_LEVELS", "METER_KINDS", "NODE_KINDS",
+    "REGISTER_KINDS", "TENANT_KINDS", "Base", "Carrier", "EconomicRecord", "FuelDelivery",
+    "GapSpan", "IngestBatch", "Meta", "Meter", "MeterEvent", "Node", "Product",
+    "ProductionRecord", "QualityEvent", "Reading", "ReadingRevision", "RollupDay", "RollupHour",
+    "RollupMonth", "Tariff", "TariffBand", "TariffPeriod",
+]

@@ -1,0 +1,1 @@
+"""Pure time-series engines: calendar buckets, rollups, virtual-meter formulas."""
