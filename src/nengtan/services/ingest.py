@@ -118,6 +118,11 @@ def ingest(conn: Connection, batch: ReadingBatch, source: str, detail: str | Non
                         int(len(np.unique(rows.meter_id))))
 
 
+def check(conn: Connection, batch: ReadingBatch) -> None:
+    """Validate ``batch`` without writing anything (raises InputError listing bad rows)."""
+    _validate(batch, _meters(conn, np.unique(np.asarray(batch.meter_id, np.int64))))
+
+
 def ingest_in_transaction(engine: Engine, batch: ReadingBatch, source: str,
                           detail: str | None = None, sha256: str | None = None) -> IngestResult:
     with engine.begin() as conn:
