@@ -21,6 +21,7 @@ PostgreSQL (SQLite serialises all writers), which is what keeps (meter, ts) uniq
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -32,7 +33,7 @@ from nengtan.errors import InputError, Issue
 from nengtan.quality.flags import Quality
 from nengtan.services import meter_specs, rollups
 from nengtan.store.models import Meter
-from nengtan.store.readings_store import RawRows, store_for
+from nengtan.store.readings_store import RawRows, merge_sorted, store_for
 from nengtan.store.types import to_us
 
 #: Earliest accepted reading time, and how far ahead of the clock a reading may be stamped.
@@ -93,10 +94,22 @@ def ingest(conn: Connection, batch: ReadingBatch, source: str, detail: str | Non
                    np.full(n, batch_id, np.int32), tenant.astype(np.int32),
                    None if batch.reason is None else np.asarray(batch.reason, dtype=object))
     rows, dup_old, dup_new = _dedupe(rows)
-    existing, existing_reason, suspects = _existing(store, rows)
+    meters_in_batch = np.unique(rows.meter_id)
+    tails = store.read_tails([meters[int(m)][0] for m in meters_in_batch], meters_in_batch)
+    existing, existing_reason, suspects = _existing(store, rows, tails)
     new_idx, same_idx, changed_idx, old_idx = _classify(rows, existing, suspects)
 
-    store.insert(rows.take(new_idx))
+    touched = np.sort(np.concatenate([new_idx, changed_idx])) if len(changed_idx) else new_idx
+    changes = _changes(rows, existing, touched)
+    infos = meter_specs.load(conn, changes)
+    planned = rollups.plan(store, infos, changes, tails)
+    # The readings stream to the database from a worker thread while this thread computes the
+    # rollups: the database and Python each keep a core busy.  Nothing else touches the
+    # connection until the worker is done.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        inserting = pool.submit(store.insert, rows.take(new_idx))
+        computed = rollups.compute(planned)
+        inserting.result()
     store.update(rows.take(changed_idx))
     now = _now_us()
     if len(changed_idx):
@@ -105,11 +118,8 @@ def ingest(conn: Connection, batch: ReadingBatch, source: str, detail: str | Non
     if len(dup_old):
         store.insert_revisions(dup_old, dup_new, dup_old.reason if dup_old.reason is not None
                                else [None] * len(dup_old), now)
-
-    touched = np.union1d(new_idx, changed_idx)
-    changes = _changes(rows, existing, touched)
-    infos = meter_specs.load(conn, changes)
-    rollups.apply(conn, store, changes, infos)
+    rollups.write(store, computed)
+    rollups.update_virtual(conn, store, infos, computed.written)
 
     revised = len(changed_idx) + len(dup_old)
     unchanged = len(same_idx) + (n - len(rows) - len(dup_old))
@@ -149,35 +159,39 @@ def _validate(batch: ReadingBatch, meters: dict[int, tuple]):
     rows = batch.row if batch.row is not None else np.arange(n)
     issues: list[Issue] = []
 
-    def bad(mask: np.ndarray, rule: str, field: str, values, **params) -> None:
+    def bad(mask: np.ndarray, rule: str, field: str, value_of, **params) -> None:
+        """Record issues for the rows in ``mask``; ``value_of(i)`` shows the offending value."""
         for i in np.flatnonzero(mask)[: MAX_ISSUES]:
-            issues.append(Issue(rule, row=int(rows[i]), field=field, value=values[i], params=params))
+            issues.append(Issue(rule, row=int(rows[i]), field=field, value=value_of(i),
+                                params=params))
 
     meter_ids = np.asarray(batch.meter_id, np.int64)
-    known = np.array([int(m) in meters for m in meter_ids], bool)
-    bad(~known, "rule.meter_unknown", "meter", meter_ids)
-    virtual = np.array([k and meters[int(m)][2] == "virtual" for m, k in zip(meter_ids, known)], bool)
-    bad(virtual, "rule.meter_virtual", "meter", [meters.get(int(m), (0, 0, 0, m))[3] for m in meter_ids])
+    ids = np.array(sorted(meters), np.int64)
+    known = np.isin(meter_ids, ids)
+    bad(~known, "rule.meter_unknown", "meter", lambda i: int(meter_ids[i]))
+    virtual_ids = np.array([m for m, v in meters.items() if v[2] == "virtual"], np.int64)
+    virtual = np.isin(meter_ids, virtual_ids)
+    bad(virtual, "rule.meter_virtual", "meter", lambda i: meters[int(meter_ids[i])][3])
 
     ts = np.asarray(batch.ts, np.int64)
     latest = _now_us() + MAX_FUTURE_US
-    bad((ts < MIN_TS_US) | (ts > latest), "rule.ts_range", "ts", _iso(ts))
+    bad((ts < MIN_TS_US) | (ts > latest), "rule.ts_range", "ts", lambda i: _iso(ts[i]))
 
     value = np.asarray(batch.value, np.float64)
-    bad(~np.isfinite(value), "rule.not_finite", "value", value)
+    bad(~np.isfinite(value), "rule.not_finite", "value", lambda i: float(value[i]))
 
     if batch.quality is None:
         quality = np.zeros(n, np.int16)
     else:
         quality = np.asarray(batch.quality, np.int64)
-        bad((quality < 0) | (quality > 3), "rule.quality", "quality", quality)
+        bad((quality < 0) | (quality > 3), "rule.quality", "quality", lambda i: int(quality[i]))
         quality = quality.clip(0, 3).astype(np.int16)
-    if batch.reason is not None:
-        missing = np.array([r is None or not str(r).strip() for r in batch.reason], bool)
-    else:
-        missing = np.ones(n, bool)
-    bad((quality == Quality.REJECTED) & missing, "rule.reason_required", "reason",
-        [None] * n)
+    rejected = np.flatnonzero(quality == Quality.REJECTED)
+    if len(rejected):
+        reason = batch.reason if batch.reason is not None else [None] * n
+        missing = np.zeros(n, bool)
+        missing[rejected] = [reason[i] is None or not str(reason[i]).strip() for i in rejected]
+        bad(missing, "rule.reason_required", "reason", lambda i: None)
 
     converted = value.copy()
     if batch.unit is not None:
@@ -187,21 +201,19 @@ def _validate(batch: ReadingBatch, meters: dict[int, tuple]):
             try:
                 converted[sel] = value[sel] * units.factor(u, meters[m][1])
             except units.UnitError:
-                bad(sel, "rule.unit_mismatch", "unit", unit, expected=meters[m][1])
+                bad(sel, "rule.unit_mismatch", "unit", lambda i: unit[i], expected=meters[m][1])
     if issues:
         raise InputError(issues[: MAX_ISSUES])
-    tenant = np.array([meters[int(m)][0] for m in meter_ids], np.int64)
+    tenant_of = np.array([meters[int(m)][0] for m in ids], np.int64)
+    tenant = tenant_of[np.searchsorted(ids, meter_ids)]
     return converted, quality, tenant
 
 
-def _iso(ts: np.ndarray) -> list[str]:
-    out = []
-    for t in ts:
-        try:
-            out.append(np.datetime64(int(t), "us").astype(str) + "Z")
-        except (OverflowError, ValueError):
-            out.append(str(t))
-    return out
+def _iso(t) -> str:
+    try:
+        return np.datetime64(int(t), "us").astype(str) + "Z"
+    except (OverflowError, ValueError):
+        return str(t)
 
 
 def _dedupe(rows: RawRows):
@@ -228,11 +240,16 @@ def _dedupe(rows: RawRows):
     return rows.take(kept_pos), old, new
 
 
-def _existing(store, rows: RawRows):
+def _existing(store, rows: RawRows, tails: dict):
     """Stored readings that may coincide with the batch, found without scanning ``readings``
-    unless ``rollup_hour`` says a meter's stored readings overlap the batch's time range."""
+    unless the meter's tail and ``rollup_hour`` say its stored readings overlap the batch."""
     meters, first = np.unique(rows.meter_id, return_index=True)
     last = np.r_[first[1:], len(rows)] - 1
+    appended = np.array([int(m) in tails and rows.ts[f] > tails[int(m)][0].ts[-1]
+                         for m, f in zip(meters, first)], bool)
+    meters, first, last = meters[~appended], first[~appended], last[~appended]
+    if not len(meters):
+        return RawRows.empty(), [], set()
     lo, hi = rows.ts[first], rows.ts[last]
     tenants = rows.tenant_id[first]
     day = lambda us: us // (86_400 * 1_000_000)  # noqa: E731
@@ -282,7 +299,7 @@ def _changes(rows: RawRows, existing: RawRows, touched: np.ndarray) -> dict[int,
         mine = rows.take(np.arange(r0, r1))
         e0, e1 = np.searchsorted(existing.meter_id, [m, m + 1]) if len(existing) else (0, 0)
         if e1 > e0:
-            mine = rollups._merge_sorted(existing.take(np.arange(e0, e1)), mine)
+            mine = merge_sorted(existing.take(np.arange(e0, e1)), mine)
         out[int(m)] = rollups.Change(int(mine.ts[0]), int(mine.ts[-1]), mine)
     return out
 

@@ -282,7 +282,7 @@ def _recompute_virtual(session: Session, meter: Meter) -> None:
         extra = {o for d in dependents for o in infos[d].operands} - set(infos)
         infos.update(meter_specs.load(conn, extra))
         written.update(rollups.recompute_virtual(store, infos, dependents, {**fake, **written}))
-    rollups.recompute_periods(store, infos, written)
+    rollups.refresh_periods(store, infos, written)
 
 
 def delete(session: Session, meter_id: int) -> None:

@@ -9,7 +9,8 @@ the paths and tenants of its subtree and the tenant of every row that belongs to
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
+from sqlalchemy import update as sql_update  # this module defines its own update()
 from sqlalchemy.orm import Session
 
 from nengtan.errors import InputError, Issue, NotFound
@@ -39,7 +40,7 @@ NODE_FIELDS = [
 #: Tables whose rows carry the tenant of a node (directly) or of a meter.
 _NODE_TENANT_TABLES = ("production_records", "economic_records", "fuel_deliveries")
 _METER_TENANT_TABLES = ("meter_events", "readings", "reading_revisions", "rollup_hour",
-                        "rollup_day", "rollup_month", "gap_spans", "quality_events")
+                        "rollup_day", "rollup_month", "gap_spans", "quality_events", "meter_tails")
 
 
 def get(session: Session, node_id: int) -> Node:
@@ -89,6 +90,13 @@ def _check(session: Session, data: dict, row: int | None, node: Node | None) -> 
     if node is not None and parent is not None and (parent.id == node.id or
                                                     parent.path.startswith(node.path)):
         issues.append(Issue("rule.cycle", row=row, field="parent", value=data.get("parent")))
+    if node is not None and kind != node.kind:
+        # a new kind must still be an allowed parent of every child
+        for child_kind in set(session.scalars(select(Node.kind).where(Node.parent_id == node.id))):
+            if kind not in NODE_KINDS[child_kind]:
+                issues.append(Issue("rule.parent_kind", row=row, field="kind", value=kind, params={
+                    "kind": child_kind,
+                    "allowed": ", ".join(a or "-" for a in NODE_KINDS[child_kind])}))
     if data.get("timezone"):
         try:
             check_timezone(data["timezone"])
@@ -161,7 +169,7 @@ def _relocate(session: Session, node: Node, parent: Node | None) -> None:
         for table in _NODE_TENANT_TABLES:
             session.execute(_retenant(table, "node_id", n.id, n.tenant_id))
         meter_ids = session.scalars(select(Meter.id).where(Meter.node_id == n.id)).all()
-        session.execute(update(Meter).where(Meter.node_id == n.id).values(tenant_id=n.tenant_id))
+        session.execute(sql_update(Meter).where(Meter.node_id == n.id).values(tenant_id=n.tenant_id))
         for mid in meter_ids:
             for table in _METER_TENANT_TABLES:
                 session.execute(_retenant(table, "meter_id", mid, n.tenant_id))

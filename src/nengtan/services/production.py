@@ -216,8 +216,55 @@ def add_fuel_delivery(session: Session, payload: dict, row: int | None = None) -
     return record
 
 
+#: Names of record kinds in messages ("fuel_deliveries".rstrip("s") would say "fuel_deliverie").
+_KIND = {Product: "product", ProductionRecord: "production record",
+         EconomicRecord: "economic record", FuelDelivery: "fuel delivery"}
+
+
 def get(session: Session, model, record_id: int):
     obj = session.get(model, record_id)
     if obj is None:
-        raise NotFound(model.__tablename__.rstrip("s"), record_id)
+        raise NotFound(_KIND.get(model, model.__tablename__), record_id)
     return obj
+
+
+def update_product(session: Session, product_id: int, payload: dict,
+                   row: int | None = None) -> Product:
+    """Change some fields of a product; a new unit must still fit its production records."""
+    product = get(session, Product, product_id)
+    data = coerce_record(PRODUCT_FIELDS, payload, row, partial=True)
+    issues: list[Issue] = []
+    if data.get("code") and data["code"] != product.code and session.scalar(
+            select(Product.id).where(Product.code == data["code"])):
+        issues.append(Issue("rule.duplicate", row=row, field="code", value=data["code"]))
+    if data.get("unit") and data["unit"] != product.unit:
+        for unit in session.scalars(select(ProductionRecord.unit).distinct().where(
+                ProductionRecord.product_id == product.id)):
+            try:
+                units.factor(unit, data["unit"])
+            except units.UnitError:
+                issues.append(Issue("rule.unit_mismatch", row=row, field="unit",
+                                    value=data["unit"], params={"expected": unit}))
+    if issues:
+        raise InputError(issues)
+    for k, v in data.items():
+        setattr(product, k, v)
+    session.flush()
+    return product
+
+
+def delete_product(session: Session, product_id: int) -> None:
+    """Delete a product that no production record uses (else 422 naming the table)."""
+    product = get(session, Product, product_id)
+    if session.scalar(select(ProductionRecord.id).where(
+            ProductionRecord.product_id == product.id).limit(1)):
+        raise InputError([Issue("rule.has_records", field="id", value=product.code,
+                                params={"table": ProductionRecord.__tablename__})])
+    session.delete(product)
+    session.flush()
+
+
+def delete(session: Session, model, record_id: int) -> None:
+    """Delete a production, economic or fuel-delivery record (nothing depends on them)."""
+    session.delete(get(session, model, record_id))
+    session.flush()

@@ -9,7 +9,7 @@ from nengtan import units
 from nengtan.energy import tou
 from nengtan.errors import InputError, Issue, NotFound
 from nengtan.services.fields import FieldSpec, coerce_record
-from nengtan.store.models import BANDS, Carrier, Tariff, TariffBand, TariffPeriod
+from nengtan.store.models import BANDS, Carrier, Meter, Tariff, TariffBand, TariffPeriod
 
 TARIFF_FIELDS = [
     FieldSpec("code", "str", "编码", "code", required=True, max_length=64),
@@ -118,10 +118,33 @@ def save(session: Session, payload: dict, tariff_id: int | None = None) -> Tarif
     else:
         for k, v in values.items():
             setattr(tariff, k, v)
+        # Remove the old rows first: a flush inserts before it deletes, and (tariff, band) is
+        # unique, so replacing a band by itself would otherwise violate the constraint.
+        tariff.bands.clear()
+        tariff.periods.clear()
+        session.flush()
     tariff.bands = [TariffBand(**b) for b in bands]
     tariff.periods = [TariffPeriod(**p) for p in periods]
     session.flush()
     return tariff
+
+
+def get(session: Session, tariff_id: int) -> Tariff:
+    tariff = session.get(Tariff, tariff_id)
+    if tariff is None:
+        raise NotFound("tariff", tariff_id)
+    return tariff
+
+
+def delete(session: Session, tariff_id: int) -> None:
+    """Delete a tariff no meter uses (the foreign key would silently unset the meters')."""
+    tariff = get(session, tariff_id)
+    users = list(session.scalars(select(Meter.code).where(Meter.tariff_id == tariff.id)))
+    if users:
+        raise InputError([Issue("rule.has_records", field="id", value=tariff.code,
+                                params={"table": "meters (" + ", ".join(users[:10]) + ")"})])
+    session.delete(tariff)
+    session.flush()
 
 
 def schedule(tariff: Tariff) -> tou.Schedule:

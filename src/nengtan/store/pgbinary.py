@@ -25,80 +25,65 @@ _SCALAR = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8",
 _ARRAY_ELEM = {"float8[]": (">f8", 701), "int4[]": (">i4", 23), "int2[]": (">i2", 21)}
 
 
-def _record_dtype(types: list[str], width: dict[int, int]) -> np.dtype:
-    fields: list[tuple] = [("n", ">i2")]
-    for i, t in enumerate(types):
-        if t == "null":
-            fields.append((f"l{i}", ">i4"))
-        elif t in _SCALAR:
-            fields += [(f"l{i}", ">i4"), (f"v{i}", _SCALAR[t])]
-        elif t in _ARRAY_ELEM:
-            elem = _ARRAY_ELEM[t][0]
-            fields += [(f"l{i}", ">i4"), (f"h{i}", ">i4", (5,)),
-                       (f"a{i}", [("len", ">i4"), ("val", elem)], (width[i],))]
-        else:
-            raise ValueError(f"unsupported COPY type {t}")
-    return np.dtype(fields)
+def _be(values, t: str) -> np.ndarray:
+    """Column values as big-endian bytes of the PostgreSQL binary representation."""
+    arr = np.asarray(values)
+    if t == "timestamptz":
+        arr = arr.astype(np.int64) - PG_EPOCH_US
+    elif t == "date":
+        arr = arr.astype(np.int64) - PG_EPOCH_DAYS
+    return np.ascontiguousarray(arr, dtype=_SCALAR.get(t) or _ARRAY_ELEM[t][0])
 
 
-def encode(columns: list[np.ndarray | None], types: list[str]) -> bytes:
-    """COPY binary payload for the given columns (``None`` for a ``null`` column)."""
+def encode(columns: list[np.ndarray | None], types: list[str]) -> np.ndarray:
+    """Rows for ``COPY ... FROM STDIN (FORMAT binary)``, as a 2-D uint8 array (one row each).
+
+    A template row holds the constant bytes (field count, lengths, array headers); the data
+    columns are then copied in as pre-swapped big-endian bytes.  Pass the result to
+    :func:`copy_in`, which adds the file header and trailer.
+    """
     n = next(len(c) for c in columns if c is not None)
-    width = {i: columns[i].shape[1] for i, t in enumerate(types) if t in _ARRAY_ELEM}
-    rec = np.empty(n, dtype=_record_dtype(types, width))
-    rec["n"] = len(types)
+    template = bytearray(np.array([len(types)], ">i2").tobytes())
+    slots: list[tuple[int, int, int]] = []  # (column index, byte offset, byte width)
     for i, (col, t) in enumerate(zip(columns, types)):
         if t == "null":
-            rec[f"l{i}"] = -1
+            template += np.array([-1], ">i4").tobytes()
         elif t in _SCALAR:
-            rec[f"l{i}"] = np.dtype(_SCALAR[t]).itemsize
-            if t == "timestamptz":
-                rec[f"v{i}"] = np.asarray(col, np.int64) - PG_EPOCH_US
-            elif t == "date":
-                rec[f"v{i}"] = np.asarray(col, np.int64) - PG_EPOCH_DAYS
-            else:
-                rec[f"v{i}"] = col
-        else:
-            elem, oid = _ARRAY_ELEM[t]
-            size = np.dtype(elem).itemsize
-            w = width[i]
-            rec[f"l{i}"] = 20 + w * (4 + size)
-            rec[f"h{i}"] = (1, 0, oid, w, 1)  # ndim, has_null, element oid, length, lower bound
-            rec[f"a{i}"]["len"] = size
-            rec[f"a{i}"]["val"] = col
-    return HEADER + rec.tobytes() + TRAILER
-
-
-def decode(payload: bytes, types: list[str], widths: dict[int, int] | None = None) -> list[np.ndarray]:
-    """Columns of a COPY binary payload of fixed-width rows (``COPY (query) TO STDOUT``)."""
-    body = memoryview(payload)[len(HEADER):]
-    if len(body) >= 2 and bytes(body[-2:]) == TRAILER:
-        body = body[:-2]
-    dtype = _record_dtype(types, widths or {})
-    if len(body) % dtype.itemsize:
-        raise ValueError("COPY payload is not made of fixed-width rows (a NULL or variable field?)")
-    rec = np.frombuffer(body, dtype=dtype)
-    out: list[np.ndarray] = []
-    for i, t in enumerate(types):
-        if t in _SCALAR:
-            col = rec[f"v{i}"].astype(np.dtype(_SCALAR[t]).newbyteorder("="))
-            if t == "timestamptz":
-                col = col.astype(np.int64) + PG_EPOCH_US
-            elif t == "date":
-                col = col.astype(np.int64) + PG_EPOCH_DAYS
-            out.append(col)
+            size = np.dtype(_SCALAR[t]).itemsize
+            template += np.array([size], ">i4").tobytes()
+            slots.append((i, len(template), size))
+            template += bytes(size)
         elif t in _ARRAY_ELEM:
-            out.append(rec[f"a{i}"]["val"].astype(np.dtype(_ARRAY_ELEM[t][0]).newbyteorder("=")))
+            elem, oid = _ARRAY_ELEM[t]
+            size, width = np.dtype(elem).itemsize, col.shape[1]
+            template += np.array([20 + width * (4 + size), 1, 0, oid, width, 1], ">i4").tobytes()
+            slots.append((i, len(template), width * (4 + size)))
+            template += np.tile(np.frombuffer(np.array([size], ">i4").tobytes() + bytes(size),
+                                              np.uint8), width).tobytes()
         else:
-            out.append(np.full(len(rec), None, dtype=object))
-    return out
+            raise ValueError(f"unsupported COPY type {t}")
+    rows = np.empty((n, len(template)), np.uint8)
+    rows[:] = np.frombuffer(bytes(template), np.uint8)
+    for i, offset, width in slots:
+        t = types[i]
+        if t in _SCALAR:
+            rows[:, offset:offset + width] = _be(columns[i], t).view(np.uint8).reshape(n, width)
+        else:
+            elem = _ARRAY_ELEM[t][0]
+            cells = rows[:, offset:offset + width].view(
+                np.dtype([("len", ">i4"), ("v", elem)]))
+            cells["v"] = _be(columns[i], t)
+    return rows
 
 
-def copy_in(cursor, table: str, columns: list[str], payload: bytes, chunk: int = 1 << 20) -> None:
+def copy_in(cursor, table: str, columns: list[str], rows: np.ndarray, chunk: int = 1 << 20) -> None:
+    """``COPY table (columns) FROM STDIN`` of rows made by :func:`encode`."""
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)") as cp:
-        view = memoryview(payload)
+        cp.write(HEADER)
+        view = memoryview(rows).cast("B")
         for i in range(0, len(view), chunk):
             cp.write(view[i:i + chunk])
+        cp.write(TRAILER)
 
 
 def copy_out(cursor, query: str, params=None) -> bytes:
@@ -107,3 +92,62 @@ def copy_out(cursor, query: str, params=None) -> bytes:
         for block in cp:
             parts.append(bytes(block))
     return b"".join(parts)
+
+
+_ELEM = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "date": ">i4",
+         "timestamptz": ">i8"}
+
+
+def _convert(values: np.ndarray, t: str) -> np.ndarray:
+    out = values.astype(np.dtype(_ELEM[t]).newbyteorder("="))
+    if t == "timestamptz":
+        return out.astype(np.int64) + PG_EPOCH_US
+    if t == "date":
+        return out.astype(np.int64) + PG_EPOCH_DAYS
+    return out
+
+
+def decode_rows(payload: bytes, types: list[str]) -> list[list]:
+    """Rows of a COPY binary payload with variable-length fields.
+
+    ``types`` entries are scalar types (``int4``, ``date``, ...) or arrays written as
+    ``"float8[]"`` (any number of dimensions, no NULL elements).  Scalars come back as Python
+    numbers (None for NULL), arrays as numpy arrays shaped like the PostgreSQL array.  Meant for
+    few, wide rows (one per meter, with ``array_agg``), not millions of narrow ones.
+    """
+    view = memoryview(payload)
+    pos = len(HEADER)
+    rows: list[list] = []
+    be_i2, be_i4 = np.dtype(">i2"), np.dtype(">i4")
+    while True:
+        nfields = int(np.frombuffer(view[pos:pos + 2], be_i2)[0])
+        pos += 2
+        if nfields == -1:
+            break
+        row = []
+        for t in types:
+            length = int(np.frombuffer(view[pos:pos + 4], be_i4)[0])
+            pos += 4
+            if length == -1:
+                row.append(None)
+                continue
+            field = view[pos:pos + length]
+            pos += length
+            if t.endswith("[]"):
+                row.append(_decode_array(field, t[:-2]))
+            else:
+                row.append(_convert(np.frombuffer(field, _ELEM[t]), t)[0].item())
+        rows.append(row)
+    return rows
+
+
+def _decode_array(field: memoryview, elem: str) -> np.ndarray:
+    head = np.frombuffer(field[:12], ">i4")
+    ndim = int(head[0])
+    if ndim == 0:
+        return np.empty(0, np.dtype(_ELEM[elem]).newbyteorder("="))
+    dims = np.frombuffer(field[12:12 + 8 * ndim], ">i4")[0::2]
+    body = field[12 + 8 * ndim:]
+    item = np.dtype([("len", ">i4"), ("v", _ELEM[elem])])
+    values = np.frombuffer(body, item)["v"]
+    return _convert(values, elem).reshape(tuple(int(d) for d in dims))

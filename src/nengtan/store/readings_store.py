@@ -70,15 +70,39 @@ class HourRows:
     meter_id: np.ndarray
     day: np.ndarray
     value: np.ndarray  # (n, 24)
-    coverage: np.ndarray
-    flags: np.ndarray
-    readings: np.ndarray
+    coverage: np.ndarray  # (n, 24) int16
+    flags: np.ndarray  # (n, 24) int16
+    valid_count: np.ndarray
     raw_count: np.ndarray
     first_ts: np.ndarray  # µs; NO_TS if none
     last_ts: np.ndarray
 
 
 NO_TS = np.iinfo(np.int64).min
+FULL_HOUR = 3600
+
+
+def _uniform(rows: HourRows) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose coverage is complete in every hour, and rows without flags: stored as NULL."""
+    return (rows.coverage == FULL_HOUR).all(axis=1), (rows.flags == 0).all(axis=1)
+
+
+def merge_sorted(a: RawRows, b: RawRows) -> RawRows:
+    """Union of two time-sorted reading sets of one meter; ``b`` wins on equal timestamps."""
+    if not len(a):
+        return b
+    if not len(b):
+        return a
+    fields = ("meter_id", "ts", "value", "quality", "batch_id")
+    lo = int(np.searchsorted(a.ts, b.ts[0], "left"))
+    hi = int(np.searchsorted(a.ts, b.ts[-1], "right"))
+    if lo == hi:
+        # No reading of ``a`` falls within ``b``'s span (the usual case): splice, no sort.
+        parts = (a.take(np.arange(0, lo)), b, a.take(np.arange(hi, len(a))))
+        return RawRows(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
+    keep = ~np.isin(a.ts, b.ts)
+    both = RawRows(*(np.concatenate([getattr(a, f)[keep], getattr(b, f)]) for f in fields))
+    return both.take(np.argsort(both.ts, kind="stable"))
 
 
 def store_for(conn: Connection) -> ReadingsStore:
@@ -192,19 +216,54 @@ class ReadingsStore(ABC):
         """Replace ``rollup_day``/``rollup_month`` rows.
 
         ``ranges``: (tenant_id, meter_id, first_key, last_key) dates, inclusive.
-        ``rows``: (tenant_id, meter_id, key date, value | None, coverage_s, expected_s, flags,
-        readings).
+        ``rows``: (tenant_id, meter_id, key date, value | None, coverage_s, expected_s, flags).
         """
         self._delete_date_ranges(table, key, ranges)
         if rows:
             p = self.placeholder
             self.cursor().executemany(
                 f"INSERT INTO {table} (tenant_id, meter_id, {key}, value, coverage_s, expected_s, "
-                f"flags, readings) VALUES ({', '.join([p] * 8)})",
+                f"flags) VALUES ({', '.join([p] * 7)})",
                 [(t, m, self._date_param(k), *rest) for t, m, k, *rest in rows])
 
     def _date_param(self, d):
         return d
+
+    # -- meter tails ---------------------------------------------------------------------
+    def replace_tails(self, tails: list[tuple[int, int, RawRows, bool]]) -> None:
+        """Store each meter's newest readings (``RawRows`` of one meter, time-sorted)."""
+        if not tails:
+            return
+        p = self.placeholder
+        cur = self.cursor()
+        cur.executemany(f"DELETE FROM meter_tails WHERE tenant_id = {p} AND meter_id = {p}",
+                        [(int(t), int(m)) for t, m, _, _ in tails])
+        cur.executemany(
+            "INSERT INTO meter_tails (tenant_id, meter_id, ts, value, quality, complete) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+            [(int(t), int(m), self._array_param(r.ts, "<i8"), self._array_param(r.value, "<f8"),
+              self._array_param(r.quality, "<i2"), bool(c)) for t, m, r, c in tails])
+
+    def read_tails(self, tenant_ids, meter_ids) -> dict[int, tuple[RawRows, bool]]:
+        out = {}
+        for m, ts, value, quality, complete in self._select_tails(tenant_ids, meter_ids):
+            ts = self._array_result(ts, "<i8")
+            out[int(m)] = (RawRows(np.full(len(ts), m, np.int32), ts,
+                                   self._array_result(value, "<f8"),
+                                   self._array_result(quality, "<i2"),
+                                   np.zeros(len(ts), np.int32)), bool(complete))
+        return out
+
+    def _array_param(self, values: np.ndarray, dtype: str):
+        return np.ascontiguousarray(values, dtype).tobytes()
+
+    def _array_result(self, value, dtype: str) -> np.ndarray:
+        return np.frombuffer(value, dtype).astype(np.dtype(dtype).newbyteorder("="))
+
+    def read_hours(self, tenant_ids, meter_ids, day_lo: int, day_hi: int):
+        """``rollup_hour`` rows of the meters for UTC days [day_lo, day_hi], sorted by meter and
+        day: (meter_id, day, value (n, 24), coverage, flags)."""
+        return self.read_hour_ranges([(t, m, day_lo, day_hi) for t, m in zip(tenant_ids, meter_ids)])
 
     def reading_extent(self, tenant_ids, meter_ids) -> dict[int, tuple[int, int]]:
         """First and last reading time (µs) of each meter that has readings."""
@@ -228,6 +287,7 @@ def _now_us() -> int:
 
 class SqliteReadings(ReadingsStore):
     placeholder = "?"
+
 
     def _ts_param(self, us: int):
         return int(us)
@@ -267,7 +327,7 @@ class SqliteReadings(ReadingsStore):
         out = []
         for t, m, lo, hi in zip(tenant_ids, meter_ids, day_lo, day_hi):
             cur.execute(
-                "SELECT meter_id, day, raw_count, readings, first_ts, last_ts FROM rollup_hour "
+                "SELECT meter_id, day, raw_count, valid_count, first_ts, last_ts FROM rollup_hour "
                 "WHERE tenant_id = ? AND meter_id = ? AND day >= ? AND day <= ? ORDER BY day",
                 (int(t), int(m), index_date(lo).isoformat(), index_date(hi).isoformat()),
             )
@@ -285,11 +345,10 @@ class SqliteReadings(ReadingsStore):
         for t, m, d in zip(np.asarray(tenant_ids).tolist(), np.asarray(meter_ids).tolist(),
                            np.asarray(days).tolist()):
             cur.execute(
-                "SELECT day, readings FROM rollup_hour WHERE tenant_id = ? AND meter_id = ? "
+                "SELECT day, valid_count FROM rollup_hour WHERE tenant_id = ? AND meter_id = ? "
                 f"AND day {op} ? AND raw_count > 0 ORDER BY day {order} LIMIT ?",
                 (t, m, index_date(d).isoformat(), limit))
-            out[m] = [(_date_to_index(x), int(np.frombuffer(r, "<i2").sum()))
-                      for x, r in cur.fetchall()]
+            out[m] = [(_date_to_index(x), int(v)) for x, v in cur.fetchall()]
         return out
 
     def fetch(self, meter_ids, lo, hi, with_reason: bool = False) -> tuple[RawRows, list | None]:
@@ -330,37 +389,88 @@ class SqliteReadings(ReadingsStore):
             [(int(t), int(m), index_date(a).isoformat(), index_date(b).isoformat())
              for t, m, a, b in ranges],
         )
+        full, clean = _uniform(rows)
         cur.executemany(
-            "INSERT INTO rollup_hour (tenant_id, meter_id, day, value, coverage, flags, readings, "
-            "raw_count, first_ts, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(int(t), int(m), index_date(d).isoformat(),
-              np.ascontiguousarray(v, "<f8").tobytes(), np.ascontiguousarray(c, "<i4").tobytes(),
-              np.ascontiguousarray(f, "<i2").tobytes(), np.ascontiguousarray(r, "<i2").tobytes(),
-              int(rc), None if a == NO_TS else int(a), None if b == NO_TS else int(b))
-             for t, m, d, v, c, f, r, rc, a, b in zip(
+            "INSERT INTO rollup_hour (tenant_id, meter_id, day, value, coverage, flags, "
+            "valid_count, raw_count, first_ts, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(int(t), int(m), index_date(d).isoformat(), np.ascontiguousarray(v, "<f8").tobytes(),
+              None if fu else np.ascontiguousarray(c, "<i2").tobytes(),
+              None if cl else np.ascontiguousarray(f, "<i2").tobytes(),
+              int(vc), int(rc), None if a == NO_TS else int(a), None if b == NO_TS else int(b))
+             for t, m, d, v, c, f, vc, rc, a, b, fu, cl in zip(
                  rows.tenant_id, rows.meter_id, rows.day, rows.value, rows.coverage, rows.flags,
-                 rows.readings, rows.raw_count, rows.first_ts, rows.last_ts)],
+                 rows.valid_count, rows.raw_count, rows.first_ts, rows.last_ts, full, clean)],
         )
 
-    def read_hours(self, tenant_ids, meter_ids, day_lo: int, day_hi: int):
-        """(meter_id, day, value, coverage, flags, readings) for days in [day_lo, day_hi]."""
+    def read_hour_ranges(self, ranges):
         cur = self.cursor()
         out = []
-        for t, m in zip(np.asarray(tenant_ids).tolist(), np.asarray(meter_ids).tolist()):
+        for t, m, lo, hi in sorted(ranges, key=lambda r: (r[1], r[2])):
+            if hi < lo:
+                continue
             cur.execute(
-                "SELECT meter_id, day, value, coverage, flags, readings FROM rollup_hour "
+                "SELECT meter_id, day, value, coverage, flags FROM rollup_hour "
                 "WHERE tenant_id = ? AND meter_id = ? AND day >= ? AND day <= ? ORDER BY day",
-                (t, m, index_date(day_lo).isoformat(), index_date(day_hi).isoformat()),
-            )
+                (int(t), int(m), index_date(lo).isoformat(), index_date(hi).isoformat()))
             out.extend(cur.fetchall())
         if not out:
             return _empty_hours()
-        m, d, v, c, f, r = zip(*out)
+        m, d, v, c, f = zip(*out)
+        full, clean = np.full(24, FULL_HOUR, np.int16), np.zeros(24, np.int16)
         return (np.array(m, np.int32), np.array([_date_to_index(x) for x in d], np.int64),
                 np.stack([np.frombuffer(x, "<f8") for x in v]),
-                np.stack([np.frombuffer(x, "<i4") for x in c]),
-                np.stack([np.frombuffer(x, "<i2") for x in f]),
-                np.stack([np.frombuffer(x, "<i2") for x in r]))
+                np.stack([full if x is None else np.frombuffer(x, "<i2") for x in c]),
+                np.stack([clean if x is None else np.frombuffer(x, "<i2") for x in f]))
+
+    def _select_tails(self, tenant_ids, meter_ids):
+        cur = self.cursor()
+        out = []
+        for t, m in zip(np.asarray(tenant_ids).tolist(), np.asarray(meter_ids).tolist()):
+            cur.execute("SELECT meter_id, ts, value, quality, complete FROM meter_tails "
+                        "WHERE tenant_id = ? AND meter_id = ?", (t, m))
+            out.extend(cur.fetchall())
+        return out
+
+    def read_hour_rows(self, ranges) -> HourRows:
+        """Whole ``rollup_hour`` rows (with counts) for (tenant, meter, day_lo, day_hi) ranges."""
+        cur = self.cursor()
+        out = []
+        for t, m, lo, hi in sorted(ranges, key=lambda r: (r[1], r[2])):
+            if hi < lo:
+                continue
+            cur.execute(
+                "SELECT tenant_id, meter_id, day, value, coverage, flags, valid_count, raw_count, "
+                "first_ts, last_ts FROM rollup_hour WHERE tenant_id = ? AND meter_id = ? "
+                "AND day >= ? AND day <= ? ORDER BY day",
+                (int(t), int(m), index_date(lo).isoformat(), index_date(hi).isoformat()))
+            out.extend(cur.fetchall())
+        full, clean = np.full(24, FULL_HOUR, np.int16), np.zeros(24, np.int16)
+        return _hour_rows_from(
+            [(t, m, _date_to_index(d), np.frombuffer(v, "<f8"),
+              full if c is None else np.frombuffer(c, "<i2"),
+              clean if f is None else np.frombuffer(f, "<i2"), vc, rc,
+              NO_TS if a is None else a, NO_TS if b is None else b)
+             for t, m, d, v, c, f, vc, rc, a, b in out])
+
+    def read_day_ranges(self, ranges):
+        cur = self.cursor()
+        out = []
+        for t, m, first, last in sorted(ranges, key=lambda r: (r[1], r[2])):
+            cur.execute("SELECT meter_id, day, value, coverage_s, flags FROM rollup_day "
+                        "WHERE tenant_id = ? AND meter_id = ? AND day >= ? AND day <= ? ORDER BY day",
+                        (int(t), int(m), first.isoformat(), last.isoformat()))
+            out.extend(cur.fetchall())
+        return _days_from_rows(out)
+
+
+def _days_from_rows(rows):
+    if not rows:
+        e = np.empty(0, np.int64)
+        return e.astype(np.int32), e, np.empty(0), e, e.astype(np.int32)
+    m, d, v, c, f = zip(*rows)
+    return (np.array(m, np.int32), np.array([_date_to_index(x) for x in d], np.int64),
+            np.array([np.nan if x is None else x for x in v], np.float64),
+            np.array(c, np.int64), np.array(f, np.int32))
 
 
 class PostgresReadings(ReadingsStore):
@@ -419,17 +529,75 @@ class PostgresReadings(ReadingsStore):
         if empty:
             self.cursor().executemany(
                 f"INSERT INTO {table} (tenant_id, meter_id, {key}, value, coverage_s, expected_s, "
-                "flags, readings) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", empty)
+                "flags) VALUES (%s, %s, %s, %s, %s, %s, %s)", empty)
         if full:
-            t, m, k, v, c, e, f, r = (np.array(col) for col in zip(*full))
+            t, m, k, v, c, e, f = (np.array(col) for col in zip(*full))
             days = np.array([(d - EPOCH_DATE).days for d in k], np.int64)
             payload = pgbinary.encode(
                 [t.astype(np.int32), m.astype(np.int32), days, v.astype(np.float64),
-                 c.astype(np.int32), e.astype(np.int32), f.astype(np.int32), r.astype(np.int32)],
-                ["int4", "int4", "date", "float8", "int4", "int4", "int4", "int4"])
+                 c.astype(np.int32), e.astype(np.int32), f.astype(np.int32)],
+                ["int4", "int4", "date", "float8", "int4", "int4", "int4"])
             pgbinary.copy_in(self.cursor(), table, ["tenant_id", "meter_id", key, "value",
-                                                     "coverage_s", "expected_s", "flags",
-                                                     "readings"], payload)
+                                                     "coverage_s", "expected_s", "flags"], payload)
+
+    def read_day_ranges(self, ranges):
+        if not ranges:
+            return _days_from_rows([])
+        t, m, a, b = zip(*ranges)
+        payload = pgbinary.copy_out(
+            self.cursor(),
+            "SELECT d.meter_id, array_agg(d.day ORDER BY d.day), "
+            "array_agg(coalesce(d.value, 'NaN'::float8) ORDER BY d.day), "
+            "array_agg(d.coverage_s ORDER BY d.day), array_agg(d.flags ORDER BY d.day) "
+            "FROM rollup_day d "
+            "JOIN unnest(%s::int4[], %s::int4[], %s::date[], %s::date[]) AS w(t, m, lo, hi) "
+            "ON d.tenant_id = w.t AND d.meter_id = w.m AND d.day >= w.lo AND d.day <= w.hi "
+            "GROUP BY d.meter_id ORDER BY 1",
+            ([int(x) for x in t], [int(x) for x in m], list(a), list(b)))
+        rows = pgbinary.decode_rows(payload, ["int4", "date[]", "float8[]", "int4[]", "int4[]"])
+        if not rows:
+            return _days_from_rows([])
+        return (np.concatenate([np.full(len(r[1]), r[0], np.int32) for r in rows]),
+                *(np.concatenate([r[i] for r in rows]).astype(dt) for i, dt in
+                  ((1, np.int64), (2, np.float64), (3, np.int64), (4, np.int32))))
+
+    def _array_param(self, values: np.ndarray, dtype: str):
+        return np.asarray(values).tolist()
+
+    def _array_result(self, value, dtype: str) -> np.ndarray:
+        return np.asarray(value, dtype=np.dtype(dtype).newbyteorder("="))
+
+    def _select_tails(self, tenant_ids, meter_ids):
+        cur = self.cursor()
+        cur.execute(
+            "SELECT x.meter_id, x.ts, x.value, x.quality, x.complete FROM meter_tails x "
+            "JOIN unnest(%s::int4[], %s::int4[]) AS w(t, m) ON x.tenant_id = w.t "
+            "AND x.meter_id = w.m", ([int(t) for t in tenant_ids], [int(m) for m in meter_ids]))
+        return cur.fetchall()
+
+    def read_hour_rows(self, ranges) -> HourRows:
+        ranges = [r for r in ranges if r[3] >= r[2]]
+        if not ranges:
+            return _hour_rows_from([])
+        t, m, a, b = zip(*ranges)
+        cur = self.cursor()
+        cur.execute(
+            "SELECT h.tenant_id, h.meter_id, h.day, h.value, h.coverage, h.flags, h.valid_count, "
+            "h.raw_count, h.first_ts, h.last_ts FROM rollup_hour h "
+            "JOIN unnest(%s::int4[], %s::int4[], %s::date[], %s::date[]) AS w(t, m, lo, hi) "
+            "ON h.tenant_id = w.t AND h.meter_id = w.m AND h.day >= w.lo AND h.day <= w.hi "
+            "ORDER BY 2, 3",
+            ([int(x) for x in t], [int(x) for x in m], [index_date(x) for x in a],
+             [index_date(x) for x in b]))
+        from nengtan.store.types import to_us
+
+        full, clean = np.full(24, FULL_HOUR, np.int16), np.zeros(24, np.int16)
+        return _hour_rows_from(
+            [(tt, mm, (d - EPOCH_DATE).days, np.asarray(v, np.float64),
+              full if c is None else np.asarray(c, np.int16),
+              clean if f is None else np.asarray(f, np.int16), vc, rc,
+              NO_TS if x is None else to_us(x), NO_TS if y is None else to_us(y))
+             for tt, mm, d, v, c, f, vc, rc, x, y in cur.fetchall()])
 
     def lock_tenants(self, tenant_ids: np.ndarray) -> None:
         ids = sorted({int(t) for t in tenant_ids})
@@ -443,8 +611,7 @@ class PostgresReadings(ReadingsStore):
     def day_meta(self, tenant_ids, meter_ids, day_lo, day_hi) -> DayMeta:
         cur = self.cursor()
         cur.execute(
-            "SELECT h.meter_id, h.day, h.raw_count, "
-            "(SELECT sum(x) FROM unnest(h.readings) x), h.first_ts, h.last_ts "
+            "SELECT h.meter_id, h.day, h.raw_count, h.valid_count, h.first_ts, h.last_ts "
             "FROM rollup_hour h JOIN unnest(%s::int4[], %s::int4[], %s::date[], %s::date[]) "
             "AS w(t, m, lo, hi) ON h.tenant_id = w.t AND h.meter_id = w.m "
             "AND h.day >= w.lo AND h.day <= w.hi ORDER BY 1, 2",
@@ -457,9 +624,9 @@ class PostgresReadings(ReadingsStore):
         op, order = ("<", "DESC") if before else (">", "ASC")
         cur = self.cursor()
         cur.execute(
-            "SELECT w.m, x.day, x.valid FROM unnest(%s::int4[], %s::int4[], %s::date[]) "
-            "AS w(t, m, d) CROSS JOIN LATERAL (SELECT h.day, (SELECT sum(v) FROM "
-            "unnest(h.readings) v) AS valid FROM rollup_hour h WHERE h.tenant_id = w.t AND "
+            "SELECT w.m, x.day, x.valid_count FROM unnest(%s::int4[], %s::int4[], %s::date[]) "
+            "AS w(t, m, d) CROSS JOIN LATERAL (SELECT h.day, h.valid_count "
+            "FROM rollup_hour h WHERE h.tenant_id = w.t AND "
             f"h.meter_id = w.m AND h.day {op} w.d AND h.raw_count > 0 ORDER BY h.day {order} "
             f"LIMIT {int(limit)}) x ORDER BY w.m, x.day {order}",
             ([int(x) for x in tenant_ids], [int(x) for x in meter_ids],
@@ -474,21 +641,32 @@ class PostgresReadings(ReadingsStore):
             return RawRows.empty(), ([] if with_reason else None)
         cur = self.cursor()
         params = ([int(x) for x in meter_ids], [from_us(int(x)) for x in lo],
-                  [from_us(int(x)) for x in hi])
-        # One statement for all ranges; the planner prunes partitions and uses the BRIN index
-        # per range.
+                  [from_us(int(x)) for x in hi], from_us(int(np.min(lo))), from_us(int(np.max(hi))))
+        # The constant overall range lets the planner prune partitions and use the BRIN index
+        # on ts; the join then keeps each meter's own range.
         query = (
             "SELECT r.meter_id, r.ts, r.value, r.quality, r.batch_id{extra} FROM readings r "
             "JOIN unnest(%s::int4[], %s::timestamptz[], %s::timestamptz[]) AS w(m, lo, hi) "
-            "ON r.meter_id = w.m AND r.ts >= w.lo AND r.ts < w.hi ORDER BY 1, 2"
+            "ON r.meter_id = w.m AND r.ts >= w.lo AND r.ts < w.hi "
+            "WHERE r.ts >= %s AND r.ts < %s ORDER BY 1, 2"
         )
         if with_reason:
             cur.execute(query.format(extra=", r.reason"), params)
             return _raw_from_tuples(cur.fetchall(), True, pg=True)
-        payload = pgbinary.copy_out(cur, query.format(extra=""), params)
-        m, ts, v, q, b = pgbinary.decode(payload, ["int4", "timestamptz", "float8", "int2", "int4"])
-        return RawRows(m.astype(np.int32), ts.astype(np.int64), v.astype(np.float64),
-                       q.astype(np.int16), b.astype(np.int32)), None
+        payload = pgbinary.copy_out(cur, (
+            "SELECT meter_id, array_agg(ts ORDER BY ts), array_agg(value ORDER BY ts), "
+            "array_agg(quality ORDER BY ts), array_agg(batch_id ORDER BY ts) FROM ("
+            + query.format(extra="").replace(" ORDER BY 1, 2", "") + ") x GROUP BY meter_id "
+            "ORDER BY meter_id"), params)
+        rows = pgbinary.decode_rows(payload, ["int4", "timestamptz[]", "float8[]", "int2[]",
+                                              "int4[]"])
+        if not rows:
+            return RawRows.empty(), None
+        return RawRows(np.concatenate([np.full(len(r[1]), r[0], np.int32) for r in rows]),
+                       np.concatenate([r[1] for r in rows]).astype(np.int64),
+                       np.concatenate([r[2] for r in rows]).astype(np.float64),
+                       np.concatenate([r[3] for r in rows]).astype(np.int16),
+                       np.concatenate([r[4] for r in rows]).astype(np.int32)), None
 
     def insert(self, rows: RawRows) -> None:
         if not len(rows):
@@ -503,8 +681,9 @@ class PostgresReadings(ReadingsStore):
             rows = rows.take(np.flatnonzero(~with_text))
             months = months[~with_text]
         order = np.argsort(months, kind="stable")
-        months = months[order]
-        cuts = np.flatnonzero(months[1:] != months[:-1]) + 1
+        # ``part`` below holds indices into the unsorted rows, so ``months`` stays unsorted.
+        sorted_months = months[order]
+        cuts = np.flatnonzero(sorted_months[1:] != sorted_months[:-1]) + 1
         for part in np.split(order, cuts):
             if not len(part):
                 continue
@@ -556,50 +735,62 @@ class PostgresReadings(ReadingsStore):
             )
         if not len(rows.day):
             return
-        has_first = rows.first_ts != NO_TS
-        if not has_first.all():
-            # Virtual meters and days without raw readings: NULL bounds, written row-wise.
-            self._hour_rows_rowwise(rows, np.flatnonzero(~has_first))
-            rows = _take_hours(rows, np.flatnonzero(has_first))
-            if not len(rows.day):
-                return
-        payload = pgbinary.encode(
-            [rows.tenant_id, rows.meter_id, rows.day, rows.value, rows.coverage, rows.flags,
-             rows.readings, rows.raw_count, rows.first_ts, rows.last_ts],
-            ["int4", "int4", "date", "float8[]", "int4[]", "int2[]", "int2[]", "int4",
-             "timestamptz", "timestamptz"],
-        )
-        pgbinary.copy_in(cur, "rollup_hour", ["tenant_id", "meter_id", "day", "value", "coverage",
-                                               "flags", "readings", "raw_count", "first_ts",
-                                               "last_ts"], payload)
+        full, clean = _uniform(rows)
+        has_ts = rows.first_ts != NO_TS
+        # COPY needs one layout per statement: rows are grouped by which columns are NULL.
+        for fu, cl, ts in {(bool(a), bool(b), bool(c)) for a, b, c in zip(full, clean, has_ts)}:
+            idx = np.flatnonzero((full == fu) & (clean == cl) & (has_ts == ts))
+            sub = _take_hours(rows, idx)
+            payload = pgbinary.encode(
+                [sub.tenant_id, sub.meter_id, sub.day, sub.value,
+                 None if fu else sub.coverage, None if cl else sub.flags, sub.valid_count,
+                 sub.raw_count, sub.first_ts if ts else None, sub.last_ts if ts else None],
+                ["int4", "int4", "date", "float8[]", "null" if fu else "int2[]",
+                 "null" if cl else "int2[]", "int4", "int4", "timestamptz" if ts else "null",
+                 "timestamptz" if ts else "null"])
+            pgbinary.copy_in(cur, "rollup_hour", [
+                "tenant_id", "meter_id", "day", "value", "coverage", "flags", "valid_count",
+                "raw_count", "first_ts", "last_ts"], payload)
 
-    def _hour_rows_rowwise(self, rows: HourRows, idx: np.ndarray) -> None:
-        self.cursor().executemany(
-            "INSERT INTO rollup_hour (tenant_id, meter_id, day, value, coverage, flags, readings, "
-            "raw_count, first_ts, last_ts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [(int(rows.tenant_id[i]), int(rows.meter_id[i]), index_date(rows.day[i]),
-              rows.value[i].tolist(), rows.coverage[i].tolist(), rows.flags[i].tolist(),
-              rows.readings[i].tolist(), int(rows.raw_count[i]),
-              None if rows.first_ts[i] == NO_TS else from_us(int(rows.first_ts[i])),
-              None if rows.last_ts[i] == NO_TS else from_us(int(rows.last_ts[i])))
-             for i in idx],
-        )
-
-    def read_hours(self, tenant_ids, meter_ids, day_lo: int, day_hi: int):
-        if not len(meter_ids):
+    def read_hour_ranges(self, ranges):
+        ranges = [r for r in ranges if r[3] >= r[2]]
+        if not ranges:
             return _empty_hours()
-        cur = self.cursor()
+        t, m, a, b = zip(*ranges)
+        # One COPY message per meter (array_agg), not one per day: message handling, not the
+        # database, is the cost of reading many small rows.
         payload = pgbinary.copy_out(
-            cur,
-            "SELECT h.meter_id, h.day, h.value, h.coverage, h.flags, h.readings FROM rollup_hour h "
-            "JOIN unnest(%s::int4[], %s::int4[]) AS w(t, m) ON h.tenant_id = w.t AND "
-            "h.meter_id = w.m WHERE h.day >= %s AND h.day <= %s ORDER BY 1, 2",
-            ([int(x) for x in tenant_ids], [int(x) for x in meter_ids], index_date(day_lo),
-             index_date(day_hi)),
-        )
-        cols = pgbinary.decode(payload, ["int4", "date", "float8[]", "int4[]", "int2[]", "int2[]"],
-                               {2: 24, 3: 24, 4: 24, 5: 24})
-        return (cols[0].astype(np.int32), cols[1].astype(np.int64), *cols[2:])
+            self.cursor(),
+            "SELECT h.meter_id, array_agg(h.day ORDER BY h.day), array_agg(h.value ORDER BY h.day), "
+            f"array_agg(coalesce(h.coverage, array_fill({FULL_HOUR}::int2, ARRAY[24])) "
+            "ORDER BY h.day), array_agg(coalesce(h.flags, array_fill(0::int2, ARRAY[24])) "
+            "ORDER BY h.day) FROM rollup_hour h "
+            "JOIN unnest(%s::int4[], %s::int4[], %s::date[], %s::date[]) AS w(t, m, lo, hi) "
+            "ON h.tenant_id = w.t AND h.meter_id = w.m AND h.day >= w.lo AND h.day <= w.hi "
+            "GROUP BY h.meter_id ORDER BY 1",
+            ([int(x) for x in t], [int(x) for x in m], [index_date(x) for x in a],
+             [index_date(x) for x in b]))
+        rows = pgbinary.decode_rows(payload, ["int4", "date[]", "float8[]", "int2[]", "int2[]"])
+        if not rows:
+            return _empty_hours()
+        return (np.concatenate([np.full(len(r[1]), r[0], np.int32) for r in rows]),
+                np.concatenate([r[1] for r in rows]).astype(np.int64),
+                np.concatenate([r[2] for r in rows]).astype(np.float64),
+                np.concatenate([r[3] for r in rows]).astype(np.int16),
+                np.concatenate([r[4] for r in rows]).astype(np.int16))
+
+
+def _hour_rows_from(rows: list[tuple]) -> HourRows:
+    if not rows:
+        z = np.empty(0, np.int32)
+        return HourRows(z, z, np.empty(0, np.int64), np.empty((0, 24)), np.empty((0, 24), np.int16),
+                        np.empty((0, 24), np.int16), z, z, np.empty(0, np.int64),
+                        np.empty(0, np.int64))
+    t, m, d, v, c, f, vc, rc, a, b = zip(*rows)
+    return HourRows(np.array(t, np.int32), np.array(m, np.int32), np.array(d, np.int64),
+                    np.stack(v).astype(np.float64), np.stack(c).astype(np.int16),
+                    np.stack(f).astype(np.int16), np.array(vc, np.int32), np.array(rc, np.int32),
+                    np.array(a, np.int64), np.array(b, np.int64))
 
 
 def _take_hours(rows: HourRows, idx: np.ndarray) -> HourRows:
@@ -608,7 +799,7 @@ def _take_hours(rows: HourRows, idx: np.ndarray) -> HourRows:
 
 def _empty_hours():
     return (np.empty(0, np.int32), np.empty(0, np.int64), np.empty((0, 24)),
-            np.empty((0, 24), np.int32), np.empty((0, 24), np.int16), np.empty((0, 24), np.int16))
+            np.empty((0, 24), np.int16), np.empty((0, 24), np.int16))
 
 
 def _date_to_index(d) -> int:
@@ -624,14 +815,13 @@ def _day_meta_from_rows(rows, sqlite: bool) -> DayMeta:
         e = np.empty(0, np.int64)
         return DayMeta(e.astype(np.int32), e, e, e, e, e)
     m, d, rc, valid, first, last = zip(*rows)
+    valid = [int(v or 0) for v in valid]
     if sqlite:
-        valid = [int(np.frombuffer(v, "<i2").sum()) for v in valid]
         first = [NO_TS if x is None else x for x in first]
         last = [NO_TS if x is None else x for x in last]
     else:
         from nengtan.store.types import to_us
 
-        valid = [int(v or 0) for v in valid]
         first = [NO_TS if x is None else to_us(x) for x in first]
         last = [NO_TS if x is None else to_us(x) for x in last]
     return DayMeta(np.array(m, np.int32), np.array([_date_to_index(x) for x in d], np.int64),

@@ -3,9 +3,10 @@
 * :class:`UTCDateTime` — an instant.  PostgreSQL ``timestamptz``; SQLite an ``INTEGER`` of
   microseconds since 1970-01-01 UTC (sortable, compact, and fast to bulk-load).  Python sees
   timezone-aware ``datetime`` in UTC; a naive datetime is refused rather than guessed.
-* :class:`FloatArray`, :class:`IntArray` — fixed-length vectors (the 24 hours of a day in
-  ``rollup_hour``).  PostgreSQL ``float8[]``/``int4[]``/``int2[]`` (queryable with ``unnest``);
-  SQLite a BLOB of little-endian values.  Python sees ``numpy.ndarray``.
+* :class:`FloatArray`, :class:`IntArray`, :class:`SmallIntArray`, :class:`BigIntArray` —
+  short vectors (the 24 hours of a day in ``rollup_hour``, a meter's last readings in
+  ``meter_tails``).  PostgreSQL ``float8[]``/``int4[]``/``int2[]``/``int8[]`` (queryable with
+  ``unnest``); SQLite a BLOB of little-endian values.  Python sees ``numpy.ndarray``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ class FloatArray(_NumpyArray):
 class IntArray(_NumpyArray):
     dtype = "<i4"
     pg_item = Integer()
+
+
+class BigIntArray(_NumpyArray):
+    dtype = "<i8"
+    pg_item = BigInteger()
 
 
 class SmallIntArray(_NumpyArray):

@@ -3,11 +3,12 @@
 * :func:`bucketize` sums intervals into equal buckets ``[t0 + k·step, t0 + (k+1)·step)``.
   An interval that crosses bucket boundaries is split in proportion to time (flag
   ``PRORATED``).  Gap spans are not split: they are kept whole by :func:`periods`.
-* :func:`hour_block` is ``bucketize`` for the 24 UTC hours of consecutive days, plus the count
-  of valid readings per hour: the content of ``rollup_hour`` rows.
-* :func:`periods` turns an hour block plus gap spans into local-day or local-month rollups: a
-  period's value is the sum of its hours plus every gap span that lies wholly inside it, so a
-  gap inside a day still gives an exact daily total.
+* :func:`hour_block` is ``bucketize`` for the 24 UTC hours of consecutive days: the content of
+  ``rollup_hour`` rows.
+* :func:`periods` turns an hour block plus gap spans into local-day rollups, and
+  :func:`coarsen` local days into local months: a period's value is the sum of its children
+  plus every gap span that lies wholly inside it, so a gap inside a day still gives an exact
+  daily total.
 
 Values are in the carrier's unit; coverage is in seconds.  A bucket is complete when its
 coverage equals its length.
@@ -83,7 +84,8 @@ def bucketize(iv: Intervals, t0: int, step: int, n: int) -> Buckets:
     ok = (bucket >= 0) & (bucket < n)
     if not ok.all():
         bucket, overlap, share, fl = bucket[ok], overlap[ok], share[ok], fl[ok]
-    total = np.bincount(bucket, weights=share, minlength=n)[:n]
+    # float64 even without intervals (numpy gives int64 for an empty bincount).
+    total = np.bincount(bucket, weights=share, minlength=n)[:n].astype(np.float64)
     cov = np.bincount(bucket, weights=overlap, minlength=n)[:n].astype(np.int64)
     cov = np.minimum(cov, step)
     total[cov == 0] = np.nan
@@ -96,27 +98,27 @@ class HourBlock:
 
     day0: int
     value: np.ndarray  # (ndays, 24) float64, NaN = no data
-    coverage: np.ndarray  # (ndays, 24) int32 seconds
+    coverage: np.ndarray  # (ndays, 24) int16 seconds
     flags: np.ndarray  # (ndays, 24) int16
-    readings: np.ndarray  # (ndays, 24) int16 valid readings per hour
 
     @property
     def ndays(self) -> int:
         return self.value.shape[0]
 
+    @staticmethod
+    def empty(day0: int, ndays: int) -> HourBlock:
+        return HourBlock(day0, np.full((ndays, 24), np.nan), np.zeros((ndays, 24), np.int16),
+                         np.zeros((ndays, 24), np.int16))
 
-def hour_block(iv: Intervals, reading_ts: np.ndarray, day0: int, ndays: int) -> HourBlock:
-    """Hourly buckets for whole UTC days, with valid readings counted per hour."""
+
+def hour_block(iv: Intervals, day0: int, ndays: int) -> HourBlock:
+    """Hourly buckets for whole UTC days."""
     b = bucketize(iv, day0 * DAY_US, HOUR_US, ndays * 24)
-    hours = (np.asarray(reading_ts, np.int64) - day0 * DAY_US) // HOUR_US
-    hours = hours[(hours >= 0) & (hours < ndays * 24)]
-    counts = np.bincount(hours, minlength=ndays * 24)[: ndays * 24]
     return HourBlock(
         day0,
         b.value.reshape(ndays, 24),
-        (b.coverage_us // US).astype(np.int32).reshape(ndays, 24),
+        (b.coverage_us // US).astype(np.int16).reshape(ndays, 24),
         b.flags.astype(np.int16).reshape(ndays, 24),
-        np.minimum(counts, np.iinfo(np.int16).max).astype(np.int16).reshape(ndays, 24),
     )
 
 
@@ -126,48 +128,62 @@ class PeriodRollup:
     coverage_s: np.ndarray
     expected_s: np.ndarray
     flags: np.ndarray
-    readings: np.ndarray
 
     @property
     def complete(self) -> np.ndarray:
         return self.coverage_s >= self.expected_s
 
+    @staticmethod
+    def empty(n: int) -> PeriodRollup:
+        return PeriodRollup(np.full(n, np.nan), np.zeros(n, np.int64), np.zeros(n, np.int64),
+                            np.zeros(n, np.int32))
+
 
 def periods(block: HourBlock, spans: Intervals, bounds: np.ndarray) -> PeriodRollup:
-    """Rollups for periods ``[bounds[k], bounds[k+1])`` (UTC µs on whole hours) from hours and spans.
-
-    The block must cover every period.  A gap span that crosses an hour boundary (one inside
-    an hour is already in that hour) adds its value and duration to the period that wholly
-    contains it; every gap span flags ``GAP`` on the periods it overlaps.
-    """
+    """Rollups for periods ``[bounds[k], bounds[k+1])`` (UTC µs on whole hours) from an hour
+    block and gap spans; the block must cover every period."""
     h0 = block.day0 * 24
-    idx = (bounds // HOUR_US) - h0
-    if idx[0] < 0 or idx[-1] > block.ndays * 24:
+    first, last = int(bounds[0] // HOUR_US - h0), int(bounds[-1] // HOUR_US - h0)
+    if first < 0 or last > block.ndays * 24:
         raise ValueError("hour block does not cover the requested periods")
-    flat_v = np.nan_to_num(block.value.ravel(), nan=0.0)
+    hours = PeriodRollup(
+        block.value.ravel()[first:last], block.coverage.ravel()[first:last].astype(np.int64),
+        np.full(last - first, 3600, np.int64), block.flags.ravel()[first:last].astype(np.int32))
+    hour_bounds = (h0 + first + np.arange(last - first + 1, dtype=np.int64)) * HOUR_US
+    return coarsen(hours, hour_bounds, spans, bounds)
+
+
+def coarsen(child: PeriodRollup, child_bounds: np.ndarray, spans: Intervals,
+            bounds: np.ndarray) -> PeriodRollup:
+    """Aggregate child periods (hours → days, days → months) into parent periods.
+
+    ``bounds`` must be a subset of ``child_bounds`` (UTC µs).  A parent's value is the sum of
+    its children's covered values plus every gap span that crosses a child boundary but lies
+    wholly inside the parent (a span inside one child is already in that child).  Every span
+    flags ``GAP`` on the parents it overlaps.
+    """
+    idx = np.searchsorted(child_bounds, bounds)
+    if not np.array_equal(child_bounds[idx], bounds):
+        raise ValueError("period bounds are not aligned with the child periods")
+    n = len(bounds) - 1
     csum = lambda a: np.concatenate(([0], np.cumsum(a)))  # noqa: E731
-    value = np.diff(csum(flat_v)[idx])
-    cov = np.diff(csum(block.coverage.ravel().astype(np.int64))[idx])
-    reads = np.diff(csum(block.readings.ravel().astype(np.int64))[idx])
-    period_of_hour = np.repeat(np.arange(len(idx) - 1), np.diff(idx))
-    flags = _or_by_index(period_of_hour, block.flags.ravel()[idx[0]:idx[-1]].astype(np.int32),
-                         len(idx) - 1)
+    value = np.diff(csum(np.nan_to_num(child.value, nan=0.0))[idx])
+    cov = np.diff(csum(child.coverage_s.astype(np.int64))[idx])
+    owner = np.repeat(np.arange(n), np.diff(idx))
+    flags = _or_by_index(owner, child.flags[idx[0]:idx[-1]].astype(np.int32), n)
     if len(spans):
-        in_hours = ~crosses(spans, 0, HOUR_US)
-        inside_from = np.searchsorted(bounds, spans.start, "right") - 1
-        inside_to = np.searchsorted(bounds, spans.end, "left") - 1
-        whole = ((inside_from == inside_to) & (inside_from >= 0) & (inside_from < len(idx) - 1)
-                 & ~in_hours)
-        value = value + np.bincount(inside_from[whole], weights=spans.value[whole],
-                                    minlength=len(idx) - 1)[: len(idx) - 1]
-        cov = cov + np.bincount(inside_from[whole],
-                                weights=(spans.end - spans.start)[whole] // US,
-                                minlength=len(idx) - 1)[: len(idx) - 1].astype(np.int64)
-        for a, b in zip(inside_from, inside_to):
-            lo, hi = max(a, 0), min(b, len(idx) - 2)
+        in_child = (np.searchsorted(child_bounds, spans.start, "right")
+                    == np.searchsorted(child_bounds, spans.end, "left"))
+        first = np.searchsorted(bounds, spans.start, "right") - 1
+        last = np.searchsorted(bounds, spans.end, "left") - 1
+        whole = (first == last) & (first >= 0) & (first < n) & ~in_child
+        value = value + np.bincount(first[whole], weights=spans.value[whole], minlength=n)[:n]
+        cov = cov + np.bincount(first[whole], weights=(spans.end - spans.start)[whole] // US,
+                                minlength=n)[:n].astype(np.int64)
+        for a, b in zip(first, last):
+            lo, hi = max(int(a), 0), min(int(b), n - 1)
             if lo <= hi:
                 flags[lo:hi + 1] |= int(Flag.GAP)
-    expected = np.diff(bounds) // US
     value = value.astype(np.float64)
     value[cov == 0] = np.nan
-    return PeriodRollup(value, cov, expected, flags, reads)
+    return PeriodRollup(value, cov, np.diff(bounds) // US, flags)

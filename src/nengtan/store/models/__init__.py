@@ -8,6 +8,7 @@ from nengtan.store.models.readings import (
     GapSpan,
     IngestBatch,
     Meta,
+    MeterTail,
     QualityEvent,
     Reading,
     ReadingRevision,
@@ -21,7 +22,7 @@ from nengtan.store.models.tariffs import BANDS, Tariff, TariffBand, TariffPeriod
 __all__ = [
     "BANDS", "CARRIER_CATEGORIES", "EVENT_KINDS", "METERING_LEVELS", "METER_KINDS", "NODE_KINDS",
     "REGISTER_KINDS", "TENANT_KINDS", "Base", "Carrier", "EconomicRecord", "FuelDelivery",
-    "GapSpan", "IngestBatch", "Meta", "Meter", "MeterEvent", "Node", "Product",
+    "GapSpan", "IngestBatch", "Meta", "Meter", "MeterEvent", "MeterTail", "Node", "Product",
     "ProductionRecord", "QualityEvent", "Reading", "ReadingRevision", "RollupDay", "RollupHour",
     "RollupMonth", "Tariff", "TariffBand", "TariffPeriod",
 ]

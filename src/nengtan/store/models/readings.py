@@ -10,8 +10,9 @@ Table families (the guide's 采集数据库 / 统计数据库):
 * ``reading_revisions`` — the earlier value whenever a later reading for the same (meter, ts)
   differed: nothing is overwritten without a trace.
 * ``rollup_hour`` — per meter and UTC day, 24 hourly values in the carrier's unit, with the
-  seconds of the hour covered by data, quality flags and reading counts.
+  seconds of each hour covered by data and quality flags.
 * ``rollup_day`` / ``rollup_month`` — per meter and local (site timezone) day / month.
+* ``meter_tails`` — each meter's last raw readings, so appends need no scan of ``readings``.
 * ``gap_spans`` — register differences across a gap, kept whole (their total is known, their
   distribution is not) unless the meter asks for estimation.
 * ``quality_events`` — findings of the pipeline (gaps, decreases, rollovers, applied resets).
@@ -26,6 +27,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -39,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nengtan.store.base import Base, utcnow
-from nengtan.store.types import FloatArray, IntArray, SmallIntArray, UTCDateTime
+from nengtan.store.types import BigIntArray, FloatArray, SmallIntArray, UTCDateTime
 
 
 class IngestBatch(Base):
@@ -106,13 +108,14 @@ class ReadingRevision(Base):
 class RollupHour(Base):
     """24 hourly buckets of one meter on one UTC day (hour i = [day 00:00 + i h, +1 h) UTC).
 
-    ``value`` — sum of interval values in the hour, in the carrier's unit (NaN if no data);
-    ``coverage`` — seconds of the hour covered by intervals (3600 = complete);
-    ``flags`` — OR of nengtan.quality.flags.Flag of the contributing intervals;
-    ``readings`` — valid (not rejected) raw readings with a timestamp in the hour;
+    ``value`` — sum of interval values in each hour, in the carrier's unit (NaN if no data);
+    ``coverage`` — seconds of each hour covered by intervals; NULL means every hour is fully
+    covered (3600), which is the common case and keeps rows small;
+    ``flags`` — OR of nengtan.quality.flags.Flag of the contributing intervals; NULL = none;
+    ``valid_count`` — readings of the day that are not rejected;
     ``raw_count``, ``first_ts``, ``last_ts`` — all raw readings of the day (any quality): the
     ingestion service uses them to know, without touching ``readings``, whether a new batch
-    can overlap stored readings.
+    can overlap stored readings and where a meter's neighbouring data lies.
     """
 
     __tablename__ = "rollup_hour"
@@ -122,9 +125,9 @@ class RollupHour(Base):
     meter_id: Mapped[int] = mapped_column(Integer)
     day: Mapped[date] = mapped_column(Date)
     value: Mapped[object] = mapped_column(FloatArray)
-    coverage: Mapped[object] = mapped_column(IntArray)
-    flags: Mapped[object] = mapped_column(SmallIntArray)
-    readings: Mapped[object] = mapped_column(SmallIntArray)
+    coverage: Mapped[object | None] = mapped_column(SmallIntArray)
+    flags: Mapped[object | None] = mapped_column(SmallIntArray)
+    valid_count: Mapped[int] = mapped_column(Integer)
     raw_count: Mapped[int] = mapped_column(Integer)
     first_ts: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_ts: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -138,7 +141,6 @@ class _PeriodRollup:
     coverage_s: Mapped[int] = mapped_column(Integer)
     expected_s: Mapped[int] = mapped_column(Integer)
     flags: Mapped[int] = mapped_column(Integer)
-    readings: Mapped[int] = mapped_column(Integer)
 
 
 class RollupDay(_PeriodRollup, Base):
@@ -157,6 +159,26 @@ class RollupMonth(_PeriodRollup, Base):
     __table_args__ = (PrimaryKeyConstraint("tenant_id", "meter_id", "month"),)
 
     month: Mapped[date] = mapped_column(Date)
+
+
+class MeterTail(Base):
+    """The last raw readings of a meter (any quality), newest last, kept with every ingest.
+
+    A batch that starts after ``ts[-1]`` cannot overlap stored readings, and its rollups need
+    no other context than these readings: appending — the normal case for collectors and bulk
+    loads — never scans ``readings``.  ``complete`` says the tail holds the meter's whole
+    history.  ``ts`` in µs since the Unix epoch.
+    """
+
+    __tablename__ = "meter_tails"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "meter_id"),)
+
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    meter_id: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[object] = mapped_column(BigIntArray)
+    value: Mapped[object] = mapped_column(FloatArray)
+    quality: Mapped[object] = mapped_column(SmallIntArray)
+    complete: Mapped[bool] = mapped_column(Boolean)
 
 
 class GapSpan(Base):

@@ -56,6 +56,15 @@ def upgrade() -> None:
     sa.Column('value', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_meta'))
     )
+    op.create_table('meter_tails',
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('meter_id', sa.Integer(), nullable=False),
+    sa.Column('ts', nengtan.store.types.BigIntArray(), nullable=False),
+    sa.Column('value', nengtan.store.types.FloatArray(), nullable=False),
+    sa.Column('quality', nengtan.store.types.SmallIntArray(), nullable=False),
+    sa.Column('complete', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('tenant_id', 'meter_id', name=op.f('pk_meter_tails'))
+    )
     op.create_table('nodes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=64), nullable=False),
@@ -145,7 +154,6 @@ def upgrade() -> None:
     sa.Column('coverage_s', sa.Integer(), nullable=False),
     sa.Column('expected_s', sa.Integer(), nullable=False),
     sa.Column('flags', sa.Integer(), nullable=False),
-    sa.Column('readings', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'meter_id', 'day', name=op.f('pk_rollup_day'))
     )
     op.create_table('rollup_hour',
@@ -153,9 +161,9 @@ def upgrade() -> None:
     sa.Column('meter_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('value', nengtan.store.types.FloatArray(), nullable=False),
-    sa.Column('coverage', nengtan.store.types.IntArray(), nullable=False),
-    sa.Column('flags', nengtan.store.types.SmallIntArray(), nullable=False),
-    sa.Column('readings', nengtan.store.types.SmallIntArray(), nullable=False),
+    sa.Column('coverage', nengtan.store.types.SmallIntArray(), nullable=True),
+    sa.Column('flags', nengtan.store.types.SmallIntArray(), nullable=True),
+    sa.Column('valid_count', sa.Integer(), nullable=False),
     sa.Column('raw_count', sa.Integer(), nullable=False),
     sa.Column('first_ts', nengtan.store.types.UTCDateTime(), nullable=True),
     sa.Column('last_ts', nengtan.store.types.UTCDateTime(), nullable=True),
@@ -169,7 +177,6 @@ def upgrade() -> None:
     sa.Column('coverage_s', sa.Integer(), nullable=False),
     sa.Column('expected_s', sa.Integer(), nullable=False),
     sa.Column('flags', sa.Integer(), nullable=False),
-    sa.Column('readings', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'meter_id', 'month', name=op.f('pk_rollup_month'))
     )
     op.create_table('economic_records',
@@ -423,6 +430,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_nodes_parent_id'))
 
     op.drop_table('nodes')
+    op.drop_table('meter_tails')
     op.drop_table('meta')
     op.drop_table('ingest_batches')
     op.drop_table('gap_spans')

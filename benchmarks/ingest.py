@@ -1,0 +1,186 @@
+"""Bulk-ingestion benchmark on PostgreSQL: nengtan's ingestion path vs a raw COPY.
+
+Generates cumulative register readings every ``--interval`` seconds (default 900: the
+15-minute load profile of electricity meters) for ``--meters`` meters over ``--days`` days
+(default 1,000 meters × 365 days = 35 million readings), then in the same run:
+
+1. ingests them through nengtan's own path (``nengtan.services.ingest.ingest``: validation,
+   idempotency check, binary COPY into monthly partitions, revisions, incremental hour/day/month
+   rollups), in time-ordered chunks of ``--chunk-days`` days, one transaction per chunk;
+2. writes the same rows with a raw psycopg binary COPY into a plain table (no partitions, no
+   index, no rollups) — the reference;
+3. asks for the hourly values of every meter over one year (``query.hourly_matrix``) and, as
+   the reference for that, computes the same hourly values from the raw readings in SQL;
+4. checks the answers: every hourly value equals the generated consumption.
+
+``--interval 3600`` measures hourly meters, the worst case for rollup upkeep (each reading
+adds as many hourly values as it carries).
+
+Usage:  python benchmarks/ingest.py [--quick] [--interval S] [--pg URL]
+The last line is exactly ``rate=<readings/s> copy_rate=<readings/s> ratio=<rate/copy_rate>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from nengtan.services import ingest, meters, org, query
+from nengtan.store import db, partitions, pgbinary
+from nengtan.timeseries.calendar import DAY_US
+
+START_US = 1_735_689_600 * 1_000_000  # 2025-01-01T00:00:00Z
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="small run (under a minute)")
+    p.add_argument("--meters", type=int, default=None)
+    p.add_argument("--days", type=int, default=None)
+    p.add_argument("--interval", type=int, default=900, help="seconds between readings")
+    p.add_argument("--chunk-days", type=int, default=None)
+    p.add_argument("--pg", default=os.environ.get(
+        "NENGTAN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+        help="admin URL; a database nengtan_bench is created next to it")
+    a = p.parse_args()
+    a.meters = a.meters or (200 if a.quick else 1000)
+    a.days = a.days or (60 if a.quick else 365)
+    a.chunk_days = a.chunk_days or (10 if a.quick else 10)
+    if 86400 % a.interval or a.interval > 3600 or 3600 % a.interval:
+        p.error("--interval must divide an hour")
+    return a
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def consumption(meters_n: int, steps: int, per_hour: int, seed: int = 7) -> np.ndarray:
+    """kWh per meter and interval: a daily shape, a per-meter scale and noise (deterministic);
+    multiples of 1/1024 kWh so that sums are exact in binary floating point."""
+    rng = np.random.default_rng(seed)
+    h = np.arange(steps) // per_hour
+    shape = 1.0 + 0.35 * np.sin((h % 24 - 6) / 24 * 2 * np.pi) + 0.15 * ((h // 24) % 7 < 5)
+    scale = rng.uniform(20, 400, size=(meters_n, 1)) / per_hour
+    noise = rng.uniform(0.9, 1.1, size=(meters_n, steps))
+    return np.round(scale * shape[None, :] * noise * 1024) / 1024
+
+
+def setup_meters(engine, n: int, interval: int) -> np.ndarray:
+    with Session(engine) as s, s.begin():
+        meters.seed_carriers(s)
+        org.create(s, {"code": "BENCH-P", "name_zh": "基准园区", "kind": "park", "timezone": "UTC"})
+        org.create(s, {"code": "BENCH-E", "name_zh": "基准企业", "kind": "enterprise", "parent": "BENCH-P"})
+        org.create(s, {"code": "BENCH-S", "name_zh": "基准厂区", "kind": "site", "parent": "BENCH-E"})
+        ids = [meters.create(s, {"code": f"B-{i:05d}", "name_zh": f"表计{i}", "node": "BENCH-S",
+                                 "carrier": "electricity", "unit": "kWh", "interval_s": interval,
+                                 "level": 3}).id for i in range(n)]
+    return np.array(ids, np.int32)
+
+
+def main() -> None:
+    a = parse_args()
+    per_hour = 3600 // a.interval
+    steps = a.days * 24 * per_hour + 1  # one more reading closes the last interval
+    total = a.meters * steps
+    print(f"readings={total:,} meters={a.meters} days={a.days} interval_s={a.interval} "
+          f"chunk_days={a.chunk_days}")
+    url = fresh_database(a.pg, "nengtan_bench")
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    ids = setup_meters(engine, a.meters, a.interval)
+    with engine.connect() as conn:
+        tenant = int(conn.execute(text("SELECT tenant_id FROM meters LIMIT 1")).scalar())
+
+    use = consumption(a.meters, steps - 1, per_hour)
+    registers = 10_000.0 + np.concatenate([np.zeros((a.meters, 1)), np.cumsum(use, axis=1)], axis=1)
+    step_us = np.int64(a.interval) * 1_000_000
+    times = START_US + np.arange(steps, dtype=np.int64) * step_us
+    per_chunk = a.chunk_days * 24 * per_hour
+    chunks = [(s0, min(s0 + per_chunk, steps - 1)) for s0 in range(0, steps - 1, per_chunk)]
+    chunks[-1] = (chunks[-1][0], steps)
+
+    def chunk_arrays(s0: int, s1: int):
+        return (np.repeat(ids, s1 - s0), np.tile(times[s0:s1], a.meters),
+                registers[:, s0:s1].ravel())
+
+    # 1. nengtan's ingestion path
+    t0 = time.perf_counter()
+    for k, (s0, s1) in enumerate(chunks):
+        meter, ts, value = chunk_arrays(s0, s1)
+        c0 = time.perf_counter()
+        with engine.begin() as conn:
+            ingest.ingest(conn, ingest.ReadingBatch(meter, ts, value), source="benchmark")
+        dt = time.perf_counter() - c0
+        if k < 3 or k == len(chunks) - 1:
+            print(f"  nengtan chunk {k + 1}/{len(chunks)}: {len(ts):,} readings "
+                  f"{len(ts) / dt:,.0f} readings/s")
+    nengtan_s = time.perf_counter() - t0
+    rate = total / nengtan_s
+
+    # 2. the reference: raw binary COPY of the same rows into a plain table
+    raw = engine.raw_connection()
+    cur = raw.cursor()
+    cur.execute("DROP TABLE IF EXISTS bench_raw")
+    cur.execute("CREATE TABLE bench_raw (tenant_id int4, meter_id int4, ts timestamptz, "
+                "value float8, quality int2, batch_id int4, reason text)")
+    raw.commit()
+    t0 = time.perf_counter()
+    for s0, s1 in chunks:
+        meter, ts, value = chunk_arrays(s0, s1)
+        n = len(ts)
+        payload = pgbinary.encode(
+            [np.full(n, tenant, np.int32), meter, ts, value, np.zeros(n, np.int16),
+             np.ones(n, np.int32), None],
+            ["int4", "int4", "timestamptz", "float8", "int2", "int4", "null"])
+        pgbinary.copy_in(cur, "bench_raw", ["tenant_id", "meter_id", "ts", "value", "quality",
+                                            "batch_id", "reason"], payload)
+        raw.commit()
+    copy_s = time.perf_counter() - t0
+    copy_rate = total / copy_s
+
+    # 3. hourly values of all meters over the whole period (one year by default)
+    first_day = START_US // DAY_US
+    timings = []
+    for _ in range(3):
+        q0 = time.perf_counter()
+        with engine.connect() as conn:
+            _m, _h, value, cov = query.hourly_matrix(conn, ids, first_day, first_day + a.days - 1)
+        timings.append(time.perf_counter() - q0)
+    expected = use.reshape(a.meters, a.days * 24, per_hour).sum(axis=2)
+    assert np.array_equal(value, expected), "hourly rollups differ from the generated consumption"
+    assert (cov == 3600).all(), "incomplete hours in a gap-free series"
+    q0 = time.perf_counter()
+    cur.execute(
+        "SELECT count(*), sum(v) FROM (SELECT meter_id, date_trunc('hour', ts) AS h, "
+        "max(value) - min(value) AS v FROM bench_raw GROUP BY 1, 2) x")
+    cur.fetchall()
+    raw_query_s = time.perf_counter() - q0
+    raw.close()
+
+    problems = db.check(engine)
+    partitions.forget("127.0.0.1:5432/nengtan_bench")
+    print(f"nengtan_ingest_s={nengtan_s:.2f} raw_copy_s={copy_s:.2f}")
+    print(f"rollup_query meters={a.meters} days={a.days} values={value.size:,} "
+          f"best_s={min(timings):.3f} runs_s={','.join(f'{t:.3f}' for t in timings)}")
+    print(f"reference raw_aggregate_s={raw_query_s:.3f} (SQL over raw readings, same hours) "
+          f"speedup={raw_query_s / min(timings):.1f}x")
+    print(f"storage_check={'ok' if not problems else problems}")
+    print(f"rate={rate:.0f} copy_rate={copy_rate:.0f} ratio={rate / copy_rate:.3f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
