@@ -245,7 +245,9 @@ def _existing(store, rows: RawRows, tails: dict):
     unless the meter's tail and ``rollup_hour`` say its stored readings overlap the batch."""
     meters, first = np.unique(rows.meter_id, return_index=True)
     last = np.r_[first[1:], len(rows)] - 1
-    appended = np.array([int(m) in tails and rows.ts[f] > tails[int(m)][0].ts[-1]
+    # A meter's tail is empty when its rollups were computed without readings (an event).
+    appended = np.array([int(m) in tails and len(tails[int(m)][0]) > 0
+                         and rows.ts[f] > tails[int(m)][0].ts[-1]
                          for m, f in zip(meters, first)], bool)
     meters, first, last = meters[~appended], first[~appended], last[~appended]
     if not len(meters):

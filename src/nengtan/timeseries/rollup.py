@@ -166,9 +166,13 @@ def coarsen(child: PeriodRollup, child_bounds: np.ndarray, spans: Intervals,
     if not np.array_equal(child_bounds[idx], bounds):
         raise ValueError("period bounds are not aligned with the child periods")
     n = len(bounds) - 1
-    csum = lambda a: np.concatenate(([0], np.cumsum(a)))  # noqa: E731
-    value = np.diff(csum(np.nan_to_num(child.value, nan=0.0))[idx])
-    cov = np.diff(csum(child.coverage_s.astype(np.int64))[idx])
+    if np.any(np.diff(idx) <= 0):
+        raise ValueError("every period must contain at least one child period")
+    # Each period sums its own children, in order, so a value never depends on which window
+    # it was computed in (incremental updates equal a rebuild bit for bit).
+    end = idx[-1]
+    value = np.add.reduceat(np.nan_to_num(child.value[:end], nan=0.0), idx[:-1])
+    cov = np.add.reduceat(child.coverage_s[:end].astype(np.int64), idx[:-1])
     owner = np.repeat(np.arange(n), np.diff(idx))
     flags = _or_by_index(owner, child.flags[idx[0]:idx[-1]].astype(np.int32), n)
     if len(spans):
