@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from nengtan.services import ingest, meters, org, query
-from nengtan.store import db, partitions, pgbinary
+from nengtan.store import db, pgbinary
 from nengtan.timeseries.calendar import DAY_US
 
 START_US = 1_735_689_600 * 1_000_000  # 2025-01-01T00:00:00Z
@@ -171,7 +171,6 @@ def main() -> None:
     raw.close()
 
     problems = db.check(engine)
-    partitions.forget("127.0.0.1:5432/nengtan_bench")
     print(f"nengtan_ingest_s={nengtan_s:.2f} raw_copy_s={copy_s:.2f}")
     print(f"rollup_query meters={a.meters} days={a.days} values={value.size:,} "
           f"best_s={min(timings):.3f} runs_s={','.join(f'{t:.3f}' for t in timings)}")

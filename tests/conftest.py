@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from nengtan.services import meters
-from nengtan.store import db, partitions
+from nengtan.store import db
 
 PG_ADMIN_URL = os.environ.get(
     "NENGTAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -67,7 +67,6 @@ def _pg_database(template: str):
 
 
 def _drop(name: str, url: str) -> None:
-    partitions.forget(f"{make_url(url).host}:{make_url(url).port or 5432}/{name}")
     with _admin().connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

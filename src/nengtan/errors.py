@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nengtan.i18n import both, t
+from nengtan.i18n import LANGUAGES, t
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,17 @@ class Issue:
     params: dict[str, Any] | None = None
     sheet: str | None = None
 
+    def _params(self, lang: str | None) -> dict[str, Any]:
+        params = dict(self.params or {})
+        if "ref" in params:  # an object kind: shown in the message's language
+            params["ref"] = t(f"ref.{params['ref']}", lang)
+        return params
+
     def message(self, lang: str | None = None) -> str:
-        return t(self.rule, lang, field=self.field or "", value=self.value, **(self.params or {}))
+        return t(self.rule, lang, field=self.field or "", value=self.value, **self._params(lang))
 
     def as_dict(self) -> dict[str, Any]:
-        messages = both(self.rule, field=self.field or "", value=self.value, **(self.params or {}))
+        messages = {lang: self.message(lang) for lang in LANGUAGES}
         out: dict[str, Any] = {
             "row": self.row,
             "field": self.field,

@@ -41,6 +41,7 @@ def test_gap_inside_one_hour_counts_there_but_a_crossing_gap_does_not():
     crossing = ivs([(t + 30 * 60 * US, t + 150 * 60 * US, 8.0)], gap=[True])
     b = bucketize(crossing, t, HOUR_US, 3)
     assert np.isnan(b.value).all() and (b.coverage_us == 0).all()
+    assert all(f & Flag.GAP for f in b.flags)
 
 
 def test_local_day_total_includes_a_gap_that_lies_inside_the_day():

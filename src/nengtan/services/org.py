@@ -169,7 +169,8 @@ def _relocate(session: Session, node: Node, parent: Node | None) -> None:
         for table in _NODE_TENANT_TABLES:
             session.execute(_retenant(table, "node_id", n.id, n.tenant_id))
         meter_ids = session.scalars(select(Meter.id).where(Meter.node_id == n.id)).all()
-        session.execute(sql_update(Meter).where(Meter.node_id == n.id).values(tenant_id=n.tenant_id))
+        session.execute(sql_update(Meter).where(Meter.node_id == n.id)
+                        .values(tenant_id=n.tenant_id))
         for mid in meter_ids:
             for table in _METER_TENANT_TABLES:
                 session.execute(_retenant(table, "meter_id", mid, n.tenant_id))

@@ -248,8 +248,8 @@ def _append_plan(info: MeterInfo, change: Change, tail) -> MeterPlan | None:
     start = first_affected - first_affected % HOUR_US
     if not complete and np.searchsorted(valid, start) < CONTEXT_NEED:
         return None
-    mp = MeterPlan(info, change, utc_day(start), utc_day(change.hi), complete, True,
-                   append_from=start, tail_complete=complete)
+    mp = MeterPlan(info, change, utc_day(start), utc_day(change.hi) + _reach_days(info), complete,
+                   True, append_from=start, tail_complete=complete)
     mp.window = merge_sorted(rows, change.known)
     return mp
 
@@ -267,6 +267,7 @@ def _plan_full(store: ReadingsStore, infos, changes, ids: list[int], out: Plan) 
     for m, da, db in zip(ids, day_a, day_b):
         ds, open_before = _context_day(before.get(m, []), da)
         de, open_after = _context_day(after.get(m, []), db)
+        de = max(de, db + _reach_days(infos[m]))
         ch = changes[m]
         out.meters[m] = MeterPlan(infos[m], ch, ds, de, open_before, open_after)
         w0, w1 = ds * DAY_US, (de + 1) * DAY_US
@@ -283,6 +284,18 @@ def _plan_full(store: ReadingsStore, infos, changes, ids: list[int], out: Plan) 
         window = fetched.take(np.arange(s, e))
         known = changes[m].known
         out.meters[m].window = merge_sorted(window, known) if known is not None else window
+
+
+def _reach_days(info: MeterInfo) -> int:
+    """UTC days an interval can extend past the day of the reading that starts it.
+
+    A cumulative interval ends at the next reading, so it never reaches past the data; an
+    interval-register reading covers ``interval_s`` after its time (a daily reading at local
+    midnight in UTC+8 ends at 16:00 UTC the next day).
+    """
+    if info.spec.register != "interval":
+        return 0
+    return -(-info.spec.interval_s // 86_400)
 
 
 def _take(rows: HourRows, idx: np.ndarray) -> HourRows:

@@ -97,13 +97,8 @@ def reset(engine: Engine) -> None:
     """Drop every nengtan table (all data!) and recreate the schema."""
     from alembic import command
 
-    from nengtan.store import partitions
-
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "base")
-    if is_postgres(engine):
-        url = engine.url
-        partitions.forget(f"{url.host}:{url.port or 5432}/{url.database}")
     upgrade(engine)
 
 

@@ -673,7 +673,7 @@ class PostgresReadings(ReadingsStore):
             return
         cur = self.cursor()
         months = rows.ts.astype("datetime64[us]").astype("datetime64[M]")
-        partitions.ensure(cur, np.unique(months), self._cache_key())
+        partitions.ensure(cur, np.unique(months))
         has_reason = rows.reason is not None and any(r is not None for r in rows.reason)
         if has_reason:
             with_text = np.array([r is not None for r in rows.reason])
@@ -704,10 +704,6 @@ class PostgresReadings(ReadingsStore):
              for t, m, ts, v, q, b, r in zip(rows.tenant_id, rows.meter_id, rows.ts, rows.value,
                                              rows.quality, rows.batch_id, rows.reason)],
         )
-
-    def _cache_key(self) -> str:
-        info = self.raw.info
-        return f"{info.host}:{info.port}/{info.dbname}"
 
     def update(self, rows: RawRows) -> None:
         if not len(rows):

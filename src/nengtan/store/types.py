@@ -91,20 +91,24 @@ class _NumpyArray(TypeDecorator):
 
 
 class FloatArray(_NumpyArray):
+    cache_ok = True  # SQLAlchemy reads the flag from each class, not inherited
     dtype = "<f8"
     pg_item = Float(53)
 
 
 class IntArray(_NumpyArray):
+    cache_ok = True  # SQLAlchemy reads the flag from each class, not inherited
     dtype = "<i4"
     pg_item = Integer()
 
 
 class BigIntArray(_NumpyArray):
+    cache_ok = True  # SQLAlchemy reads the flag from each class, not inherited
     dtype = "<i8"
     pg_item = BigInteger()
 
 
 class SmallIntArray(_NumpyArray):
+    cache_ok = True  # SQLAlchemy reads the flag from each class, not inherited
     dtype = "<i2"
     pg_item = SmallInteger()

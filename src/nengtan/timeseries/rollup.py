@@ -89,7 +89,14 @@ def bucketize(iv: Intervals, t0: int, step: int, n: int) -> Buckets:
     cov = np.bincount(bucket, weights=overlap, minlength=n)[:n].astype(np.int64)
     cov = np.minimum(cov, step)
     total[cov == 0] = np.nan
-    return Buckets(t0, step, total, cov, _or_by_index(bucket, fl, n))
+    flags_out = _or_by_index(bucket, fl, n)
+    if iv.gap.any():
+        # Buckets a gap span runs through get its flag, though not its value.
+        for s, e in zip(iv.start[iv.gap], iv.end[iv.gap]):
+            lo, hi = max((s - t0) // step, 0), min((e - 1 - t0) // step, n - 1)
+            if lo <= hi:
+                flags_out[lo:hi + 1] |= int(Flag.GAP)
+    return Buckets(t0, step, total, cov, flags_out)
 
 
 @dataclass

@@ -1,0 +1,122 @@
+"""The OpenAPI document, the offline /docs page and the landing page."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from nengtan.api.routers import ROUTERS
+
+from .helpers import ok
+
+#: The endpoints the API promises (issue "REST API").
+PROMISED = {
+    ("GET", "/api/status"),
+    ("GET", "/api/nodes"), ("POST", "/api/nodes"), ("GET", "/api/nodes/tree"),
+    ("GET", "/api/nodes/{node_id}"), ("PATCH", "/api/nodes/{node_id}"),
+    ("DELETE", "/api/nodes/{node_id}"), ("GET", "/api/nodes/{node_id}/rollups"),
+    ("GET", "/api/carriers"), ("POST", "/api/carriers"), ("GET", "/api/carriers/{code}"),
+    ("GET", "/api/meters"), ("POST", "/api/meters"), ("GET", "/api/meters/{meter_id}"),
+    ("PATCH", "/api/meters/{meter_id}"), ("DELETE", "/api/meters/{meter_id}"),
+    ("GET", "/api/meters/{meter_id}/readings"), ("GET", "/api/meters/{meter_id}/intervals"),
+    ("GET", "/api/meters/{meter_id}/rollups"), ("GET", "/api/meters/{meter_id}/revisions"),
+    ("GET", "/api/meters/{meter_id}/gaps"),
+    ("GET", "/api/meter-events"), ("POST", "/api/meter-events"),
+    ("GET", "/api/meter-events/{event_id}"), ("DELETE", "/api/meter-events/{event_id}"),
+    ("POST", "/api/readings"), ("GET", "/api/quality-events"), ("GET", "/api/ingest-batches"),
+    ("GET", "/api/tariffs"), ("POST", "/api/tariffs"), ("GET", "/api/tariffs/{tariff_id}"),
+    ("PUT", "/api/tariffs/{tariff_id}"), ("PATCH", "/api/tariffs/{tariff_id}"),
+    ("DELETE", "/api/tariffs/{tariff_id}"),
+    ("GET", "/api/products"), ("POST", "/api/products"), ("GET", "/api/products/{product_id}"),
+    ("PATCH", "/api/products/{product_id}"), ("DELETE", "/api/products/{product_id}"),
+    ("GET", "/api/production"), ("POST", "/api/production"),
+    ("GET", "/api/production/{record_id}"), ("DELETE", "/api/production/{record_id}"),
+    ("GET", "/api/economics"), ("POST", "/api/economics"),
+    ("GET", "/api/economics/{record_id}"), ("DELETE", "/api/economics/{record_id}"),
+    ("GET", "/api/fuel-deliveries"), ("POST", "/api/fuel-deliveries"),
+    ("GET", "/api/fuel-deliveries/{delivery_id}"),
+    ("DELETE", "/api/fuel-deliveries/{delivery_id}"),
+    ("GET", "/api/reference"), ("GET", "/api/reference/{name}"),
+    ("POST", "/api/import"), ("GET", "/api/export/{kind}"),
+}
+
+
+def _operations(document: dict) -> dict[tuple[str, str], dict]:
+    return {(method.upper(), path): op for path, ops in document["paths"].items()
+            for method, op in ops.items()}
+
+
+def test_openapi_lists_every_route_documented(client):
+    operations = _operations(ok(client.get("/openapi.json")))
+    routed = {(m, r.path) for router in ROUTERS for r in router.routes for m in r.methods}
+    assert set(operations) == routed == PROMISED
+    for key, op in operations.items():
+        assert op.get("summary") and " / " in op["summary"], key  # bilingual summary
+        assert op.get("description"), key  # the endpoint's docstring
+
+
+def test_schemas_come_from_the_field_specs(client):
+    schemas = ok(client.get("/openapi.json"))["components"]["schemas"]
+    meter_in = schemas["MeterIn"]
+    assert meter_in["required"] == ["code", "name_zh", "node", "carrier", "unit"]
+    assert meter_in["additionalProperties"] is False
+    multiplier = meter_in["properties"]["multiplier"]
+    assert (multiplier["default"], multiplier["exclusiveMinimum"]) == (1.0, 0)
+    assert multiplier["description"].startswith("multiplier (CT×PT) / 倍率")
+    assert meter_in["properties"]["register"]["enum"][:2] == ["cumulative", "interval"]
+    assert "required" not in schemas["MeterPatch"]
+    assert schemas["FuelDeliveryIn"]["properties"]["carbon_content_pct"]["x-unit"] == "%"
+    assert set(schemas["Meter"]["properties"]) >= {"id", "node", "node_id", "tenant_id"}
+    assert "bands" in schemas["TariffIn"]["properties"]
+
+
+def test_docs_page_is_offline(client):
+    r = client.get("/docs")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    html = r.text
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "http://" not in html and "https://" not in html
+    assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assert {"/static/swagger/swagger-ui-bundle.js", "/static/swagger/swagger-ui.css",
+            "/static/swagger/favicon-32x32.png"} <= set(assets)
+    for url in assets:
+        assert client.get(url).status_code == 200, url
+    assert '"validatorUrl": null' in html  # else Swagger UI fetches a badge from the internet
+    assert "url: '/docs/openapi-3.0.json'" in html
+
+
+def test_docs_read_an_openapi_30_rendering(client):
+    full = ok(client.get("/openapi.json"))
+    doc = ok(client.get("/docs/openapi-3.0.json"))
+    assert full["openapi"].startswith("3.1") and doc["openapi"] == "3.0.3"
+    assert set(_operations(doc)) == set(_operations(full))
+    text = json.dumps(doc)
+    assert '"null"' not in text and '"const"' not in text
+
+    def walk(node):
+        if isinstance(node, dict):
+            assert not isinstance(node.get("type"), list), node
+            assert not isinstance(node.get("exclusiveMinimum"), (int, float)) or isinstance(
+                node["exclusiveMinimum"], bool), node
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(doc)
+    name = doc["components"]["schemas"]["NodeIn"]["properties"]["name_en"]
+    assert (name["type"], name["nullable"]) == ("string", True)
+    upload = [s for k, s in doc["components"]["schemas"].items() if "import_file" in k][0]
+    assert upload["properties"]["file"]["format"] == "binary"
+
+
+def test_landing_page(client, site):
+    r = client.get("/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    html = r.text
+    assert "能碳" in html and "nengtan" in html
+    assert html.index("工业企业和园区数字能碳管理中心") < html.index("Digital energy-carbon")
+    assert 'href="/docs"' in html and 'href="/api/status"' in html
+    assert "<td>4</td>" in html  # four nodes
+    assert "http://" not in html and "https://" not in html and "<script" not in html
