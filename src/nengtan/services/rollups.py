@@ -327,14 +327,44 @@ def _day_children(rows, meter: int, first: date, last: date) -> PeriodRollup:
 
 
 # -- phase 2: computation (no I/O) -----------------------------------------------------------
+@dataclass
+class _PeriodJob:
+    """Local days [first, last] of one meter to recompute, and their months."""
+
+    info: MeterInfo
+    hours: HourBlock
+    spans: Intervals
+    days: PeriodRollup
+    days_first: date
+    first: date
+    last: date
+
+    def key(self) -> tuple:
+        return (self.info.tz.key, self.hours.day0, self.hours.ndays, self.days_first,
+                len(self.days.value), self.first, self.last)
+
+
 def compute(p: Plan) -> Result:
     result = Result()
-    for m, mp in p.meters.items():
-        _compute_meter(mp, result)
+    jobs = [_compute_meter(mp, result) for mp in p.meters.values()]
+    _run_period_jobs(jobs, result)
     return result
 
 
-def _compute_meter(mp: MeterPlan, result: Result) -> None:
+def _run_period_jobs(jobs: list[_PeriodJob], result: Result) -> None:
+    """Meters whose windows coincide (the rule in bulk loads) share one 2-D computation; a
+    meter with gap spans is computed on its own."""
+    groups: dict[tuple, list[_PeriodJob]] = {}
+    for job in jobs:
+        if len(job.spans):
+            _periods_for([job], result)
+        else:
+            groups.setdefault(job.key(), []).append(job)
+    for group in groups.values():
+        _periods_for(group, result)
+
+
+def _compute_meter(mp: MeterPlan, result: Result) -> _PeriodJob:
     info, window = mp.info, mp.window
     iv, found = to_intervals(window.ts, window.value, window.quality, info.spec, info.events)
     valid_ts = window.ts[window.quality != Quality.REJECTED]
@@ -376,8 +406,8 @@ def _compute_meter(mp: MeterPlan, result: Result) -> None:
     merged.value[pos], merged.coverage[pos], merged.flags[pos] = rows.value, rows.coverage, rows.flags
     hours.value[at], hours.coverage[at], hours.flags[at] = merged.value, merged.coverage, merged.flags
     spans = _concat_spans(old.select(~old_inside), new_spans)
-    _periods_for(info, hours, spans, mp.days, mp.days_first,
-                 local_date(dw0 * DAY_US, info.tz), local_date(until - 1, info.tz), result)
+    return _PeriodJob(info, hours, spans, mp.days, mp.days_first,
+                      local_date(dw0 * DAY_US, info.tz), local_date(until - 1, info.tz))
 
 
 def _writable_days(mp: MeterPlan, valid_ts: np.ndarray) -> tuple[int, int]:
@@ -436,30 +466,53 @@ def _appended_rows(mp: MeterPlan, block: HourBlock) -> HourRows:
                     valid[keep], raw[keep], first[keep], last[keep])
 
 
-def _periods_for(info: MeterInfo, hours: HourBlock, spans: Intervals, days: PeriodRollup,
-                 days_first: date, first: date, last: date, result: Result) -> None:
-    """Day rollups for local days [first, last] and rollups of their months, into ``result``.
+def _periods_for(jobs: list[_PeriodJob], result: Result) -> None:
+    """Day rollups for the jobs' local days [first, last] and rollups of their months.
 
-    ``hours`` must cover those days; ``days`` holds the stored day rollups of the months from
+    All jobs share ``_PeriodJob.key()`` (one job if it has gap spans).  Each job's ``hours``
+    must cover those days; its ``days`` holds the stored day rollups of the months from
     ``days_first`` on and is updated in place.
     """
-    keys, bounds = _day_bounds(first, last, info.tz)
-    new_days = periods(hours, spans, bounds)
-    result.day_ranges.append((info.tenant_id, info.id, first, last))
-    result.day_rows += _period_rows(info, keys, new_days)
-    at = (first - days_first).days
-    sel = slice(at, at + len(keys))
-    days.value[sel], days.coverage_s[sel], days.flags[sel] = (new_days.value,
-                                                              new_days.coverage_s, new_days.flags)
+    job = jobs[0]
+    tz, first, last = job.info.tz, job.first, job.last
+    spans = job.spans if len(jobs) == 1 else Intervals.empty()
+    keys, bounds = _day_bounds(first, last, tz)
+    h0 = job.hours.day0 * 24
+    a, b = int(bounds[0] // HOUR_US - h0), int(bounds[-1] // HOUR_US - h0)
+    if a < 0 or b > job.hours.ndays * 24:
+        raise RuntimeError(f"meter {job.info.code}: hour rows do not cover the local days")
+    stack = lambda f: np.stack([getattr(j.hours, f).reshape(-1)[a:b] for j in jobs])  # noqa: E731
+    hours = PeriodRollup(stack("value"), stack("coverage").astype(np.int64),
+                         np.full((len(jobs), b - a), 3600, np.int64), stack("flags").astype(np.int32))
+    hour_bounds = (h0 + a + np.arange(b - a + 1, dtype=np.int64)) * HOUR_US
+    new_days = coarsen(hours, hour_bounds, spans, bounds)
+
     m0, m1 = first_of_month(first), first_of_month(last)
     last_day = next_month(m1) - timedelta(days=1)
-    c_first = (m0 - days_first).days
-    children = PeriodRollup(*(getattr(days, f)[c_first:c_first + (last_day - m0).days + 1]
+    at = (first - job.days_first).days
+    c0, c1 = (m0 - job.days_first).days, (last_day - job.days_first).days + 1
+    children = PeriodRollup(*(np.stack([getattr(j.days, f) for j in jobs])
                               for f in ("value", "coverage_s", "expected_s", "flags")))
-    _, child_bounds = _day_bounds(m0, last_day, info.tz)
-    months, mbounds = month_bounds(m0, m1, info.tz)
-    result.month_ranges.append((info.tenant_id, info.id, m0, m1))
-    result.month_rows += _period_rows(info, months, coarsen(children, child_bounds, spans, mbounds))
+    sel = slice(at, at + len(keys))
+    children.value[:, sel], children.coverage_s[:, sel] = new_days.value, new_days.coverage_s
+    children.flags[:, sel] = new_days.flags
+    month_children = PeriodRollup(*(getattr(children, f)[:, c0:c1]
+                                    for f in ("value", "coverage_s", "expected_s", "flags")))
+    _, child_bounds = _day_bounds(m0, last_day, tz)
+    months, mbounds = month_bounds(m0, m1, tz)
+    new_months = coarsen(month_children, child_bounds, spans, mbounds)
+    for i, j in enumerate(jobs):
+        j.days.value[sel], j.days.coverage_s[sel], j.days.flags[sel] = (
+            new_days.value[i], new_days.coverage_s[i], new_days.flags[i])
+        t, m = j.info.tenant_id, j.info.id
+        result.day_ranges.append((t, m, first, last))
+        result.day_rows += _period_rows(j.info, keys, _row(new_days, i))
+        result.month_ranges.append((t, m, m0, m1))
+        result.month_rows += _period_rows(j.info, months, _row(new_months, i))
+
+
+def _row(p: PeriodRollup, i: int) -> PeriodRollup:
+    return PeriodRollup(p.value[i], p.coverage_s[i], p.expected_s[i], p.flags[i])
 
 
 def _concat_spans(a: Intervals, b: Intervals) -> Intervals:
@@ -584,10 +637,13 @@ def refresh_periods(store: ReadingsStore, infos: dict[int, MeterInfo],
     days = store.read_day_ranges(day_req)
     spans_for = store.read_spans(span_req)
     result = Result()
+    jobs = []
     for (t, m, m0, last_day) in day_req:
         first, last, _, d0, d1 = ranges[m]
-        _periods_for(infos[m], _block(hours, m, d0, d1), spans_for.get(m, Intervals.empty()),
-                     _day_children(days, m, m0, last_day), m0, first, last, result)
+        jobs.append(_PeriodJob(infos[m], _block(hours, m, d0, d1),
+                               spans_for.get(m, Intervals.empty()),
+                               _day_children(days, m, m0, last_day), m0, first, last))
+    _run_period_jobs(jobs, result)
     store.replace_periods("rollup_day", "day", result.day_ranges, result.day_rows)
     store.replace_periods("rollup_month", "month", result.month_ranges, result.month_rows)
 

@@ -168,20 +168,24 @@ def coarsen(child: PeriodRollup, child_bounds: np.ndarray, spans: Intervals,
     its children's covered values plus every gap span that crosses a child boundary but lies
     wholly inside the parent (a span inside one child is already in that child).  Every span
     flags ``GAP`` on the parents it overlaps.
+
+    The child arrays may carry a leading axis (several meters with the same periods; spans only
+    with a single row): the result then has the same leading axis.
     """
     idx = np.searchsorted(child_bounds, bounds)
     if not np.array_equal(child_bounds[idx], bounds):
         raise ValueError("period bounds are not aligned with the child periods")
-    n = len(bounds) - 1
     if np.any(np.diff(idx) <= 0):
         raise ValueError("every period must contain at least one child period")
+    if len(spans) and np.size(child.value) != np.shape(child.value)[-1]:
+        raise ValueError("gap spans belong to one meter: coarsen its periods on their own")
+    n = len(bounds) - 1
+    start, end = idx[:-1], idx[-1]
     # Each period sums its own children, in order, so a value never depends on which window
     # it was computed in (incremental updates equal a rebuild bit for bit).
-    end = idx[-1]
-    value = np.add.reduceat(np.nan_to_num(child.value[:end], nan=0.0), idx[:-1])
-    cov = np.add.reduceat(child.coverage_s[:end].astype(np.int64), idx[:-1])
-    owner = np.repeat(np.arange(n), np.diff(idx))
-    flags = _or_by_index(owner, child.flags[idx[0]:idx[-1]].astype(np.int32), n)
+    value = np.add.reduceat(np.nan_to_num(child.value[..., :end], nan=0.0), start, axis=-1)
+    cov = np.add.reduceat(child.coverage_s[..., :end].astype(np.int64), start, axis=-1)
+    flags = np.bitwise_or.reduceat(child.flags[..., :end].astype(np.int32), start, axis=-1)
     if len(spans):
         in_child = (np.searchsorted(child_bounds, spans.start, "right")
                     == np.searchsorted(child_bounds, spans.end, "left"))
@@ -194,7 +198,8 @@ def coarsen(child: PeriodRollup, child_bounds: np.ndarray, spans: Intervals,
         for a, b in zip(first, last):
             lo, hi = max(int(a), 0), min(int(b), n - 1)
             if lo <= hi:
-                flags[lo:hi + 1] |= int(Flag.GAP)
+                flags[..., lo:hi + 1] |= int(Flag.GAP)
     value = value.astype(np.float64)
     value[cov == 0] = np.nan
-    return PeriodRollup(value, cov, np.diff(bounds) // US, flags)
+    expected = np.broadcast_to(np.diff(bounds) // US, value.shape)
+    return PeriodRollup(value, cov, expected, flags)
