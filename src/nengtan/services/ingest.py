@@ -222,8 +222,9 @@ def _dedupe(rows: RawRows):
     Returns the kept rows and, for earlier rows that differ from the kept one, the pairs
     (earlier, kept) to record as revisions.
     """
-    order = np.lexsort((np.arange(len(rows)), rows.ts, rows.meter_id))
-    rows = rows.take(order)
+    m, t = rows.meter_id, rows.ts
+    if not np.all((m[1:] > m[:-1]) | ((m[1:] == m[:-1]) & (t[1:] > t[:-1]))):
+        rows = rows.take(np.lexsort((np.arange(len(rows)), t, m)))
     last = np.ones(len(rows), bool)
     same_key = (rows.meter_id[1:] == rows.meter_id[:-1]) & (rows.ts[1:] == rows.ts[:-1])
     last[:-1] = ~same_key

@@ -4,8 +4,8 @@ Rows of fixed-width fields are laid out as a numpy structured array (big-endian)
 building or parsing millions of rows a handful of vectorised assignments instead of a Python
 loop per row.  Supported column types:
 
-``int2 int4 int8 float8``; ``timestamptz`` from/to int64 µs since the Unix epoch; ``date``
-from/to int days since the Unix epoch; ``float8[] int4[] int2[]`` of a fixed length (2-D numpy
+``bool int2 int4 int8 float8``; ``timestamptz`` from/to int64 µs since the Unix epoch; ``date``
+from/to int days since the Unix epoch; ``float8[] int4[] int2[] int8[]`` of a fixed length (2-D numpy
 input, one row per table row, no NULL elements — NaN is a value); ``null`` for a column that is
 NULL in every row.
 """
@@ -21,8 +21,9 @@ PG_EPOCH_US = 946_684_800_000_000
 PG_EPOCH_DAYS = 10_957
 
 _SCALAR = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8",
-           "timestamptz": ">i8", "date": ">i4"}
-_ARRAY_ELEM = {"float8[]": (">f8", 701), "int4[]": (">i4", 23), "int2[]": (">i2", 21)}
+           "timestamptz": ">i8", "date": ">i4", "bool": "?"}
+_ARRAY_ELEM = {"float8[]": (">f8", 701), "int4[]": (">i4", 23), "int2[]": (">i2", 21),
+               "int8[]": (">i8", 20)}
 
 
 def _be(values, t: str) -> np.ndarray:
@@ -95,7 +96,7 @@ def copy_out(cursor, query: str, params=None) -> bytes:
 
 
 _ELEM = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "date": ">i4",
-         "timestamptz": ">i8"}
+         "timestamptz": ">i8", "bool": "?"}
 
 
 def _convert(values: np.ndarray, t: str) -> np.ndarray:

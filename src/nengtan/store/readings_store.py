@@ -229,36 +229,11 @@ class ReadingsStore(ABC):
     def _date_param(self, d):
         return d
 
-    # -- meter tails ---------------------------------------------------------------------
-    def replace_tails(self, tails: list[tuple[int, int, RawRows, bool]]) -> None:
-        """Store each meter's newest readings (``RawRows`` of one meter, time-sorted)."""
-        if not tails:
-            return
-        p = self.placeholder
-        cur = self.cursor()
-        cur.executemany(f"DELETE FROM meter_tails WHERE tenant_id = {p} AND meter_id = {p}",
-                        [(int(t), int(m)) for t, m, _, _ in tails])
-        cur.executemany(
-            "INSERT INTO meter_tails (tenant_id, meter_id, ts, value, quality, complete) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-            [(int(t), int(m), self._array_param(r.ts, "<i8"), self._array_param(r.value, "<f8"),
-              self._array_param(r.quality, "<i2"), bool(c)) for t, m, r, c in tails])
-
-    def read_tails(self, tenant_ids, meter_ids) -> dict[int, tuple[RawRows, bool]]:
-        out = {}
-        for m, ts, value, quality, complete in self._select_tails(tenant_ids, meter_ids):
-            ts = self._array_result(ts, "<i8")
-            out[int(m)] = (RawRows(np.full(len(ts), m, np.int32), ts,
-                                   self._array_result(value, "<f8"),
-                                   self._array_result(quality, "<i2"),
-                                   np.zeros(len(ts), np.int32)), bool(complete))
-        return out
-
-    def _array_param(self, values: np.ndarray, dtype: str):
-        return np.ascontiguousarray(values, dtype).tobytes()
-
-    def _array_result(self, value, dtype: str) -> np.ndarray:
-        return np.frombuffer(value, dtype).astype(np.dtype(dtype).newbyteorder("="))
+    def hour_values(self, tenant_ids, meter_ids, day_lo: int, day_hi: int):
+        """Hourly values and coverage only (the bulk read path): (meter_id, day, value (n, 24),
+        coverage (n, 24)), sorted by meter and day."""
+        m, d, v, c, _ = self.read_hours(tenant_ids, meter_ids, day_lo, day_hi)
+        return m, d, v, c
 
     def read_hours(self, tenant_ids, meter_ids, day_lo: int, day_hi: int):
         """``rollup_hour`` rows of the meters for UTC days [day_lo, day_hi], sorted by meter and
@@ -422,14 +397,35 @@ class SqliteReadings(ReadingsStore):
                 np.stack([full if x is None else np.frombuffer(x, "<i2") for x in c]),
                 np.stack([clean if x is None else np.frombuffer(x, "<i2") for x in f]))
 
-    def _select_tails(self, tenant_ids, meter_ids):
+    def read_tails(self, tenant_ids, meter_ids) -> dict[int, tuple[RawRows, bool]]:
+        """Each meter's stored tail (``meter_tails``): its newest readings, and whether they are
+        its whole history."""
         cur = self.cursor()
-        out = []
+        out = {}
         for t, m in zip(np.asarray(tenant_ids).tolist(), np.asarray(meter_ids).tolist()):
-            cur.execute("SELECT meter_id, ts, value, quality, complete FROM meter_tails "
+            cur.execute("SELECT ts, value, quality, complete FROM meter_tails "
                         "WHERE tenant_id = ? AND meter_id = ?", (t, m))
-            out.extend(cur.fetchall())
+            row = cur.fetchone()
+            if row is not None:
+                ts = np.frombuffer(row[0], "<i8").astype(np.int64)
+                out[m] = (RawRows(np.full(len(ts), m, np.int32), ts,
+                                  np.frombuffer(row[1], "<f8").astype(np.float64),
+                                  np.frombuffer(row[2], "<i2").astype(np.int16),
+                                  np.zeros(len(ts), np.int32)), bool(row[3]))
         return out
+
+    def replace_tails(self, tails: list[tuple[int, int, RawRows, bool]]) -> None:
+        """Store each meter's newest readings (``RawRows`` of one meter, time-sorted)."""
+        cur = self.cursor()
+        cur.executemany("DELETE FROM meter_tails WHERE tenant_id = ? AND meter_id = ?",
+                        [(int(t), int(m)) for t, m, _, _ in tails])
+        cur.executemany(
+            "INSERT INTO meter_tails (tenant_id, meter_id, ts, value, quality, complete) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(int(t), int(m), np.ascontiguousarray(r.ts, "<i8").tobytes(),
+              np.ascontiguousarray(r.value, "<f8").tobytes(),
+              np.ascontiguousarray(r.quality, "<i2").tobytes(), bool(c))
+             for t, m, r, c in tails])
 
     def read_hour_rows(self, ranges) -> HourRows:
         """Whole ``rollup_hour`` rows (with counts) for (tenant, meter, day_lo, day_hi) ranges."""
@@ -561,27 +557,49 @@ class PostgresReadings(ReadingsStore):
                 *(np.concatenate([r[i] for r in rows]).astype(dt) for i, dt in
                   ((1, np.int64), (2, np.float64), (3, np.int64), (4, np.int32))))
 
-    def _array_param(self, values: np.ndarray, dtype: str):
-        return np.asarray(values).tolist()
-
-    def _array_result(self, value, dtype: str) -> np.ndarray:
-        return np.asarray(value, dtype=np.dtype(dtype).newbyteorder("="))
-
-    def _select_tails(self, tenant_ids, meter_ids):
-        cur = self.cursor()
-        cur.execute(
+    def read_tails(self, tenant_ids, meter_ids) -> dict[int, tuple[RawRows, bool]]:
+        if not len(meter_ids):
+            return {}
+        payload = pgbinary.copy_out(
+            self.cursor(),
             "SELECT x.meter_id, x.ts, x.value, x.quality, x.complete FROM meter_tails x "
             "JOIN unnest(%s::int4[], %s::int4[]) AS w(t, m) ON x.tenant_id = w.t "
             "AND x.meter_id = w.m", ([int(t) for t in tenant_ids], [int(m) for m in meter_ids]))
-        return cur.fetchall()
+        out = {}
+        for m, ts, value, quality, complete in pgbinary.decode_rows(
+                payload, ["int4", "int8[]", "float8[]", "int2[]", "bool"]):
+            out[m] = (RawRows(np.full(len(ts), m, np.int32), ts.astype(np.int64),
+                              value.astype(np.float64), quality.astype(np.int16),
+                              np.zeros(len(ts), np.int32)), bool(complete))
+        return out
+
+    def replace_tails(self, tails: list[tuple[int, int, RawRows, bool]]) -> None:
+        if not tails:
+            return
+        cur = self.cursor()
+        t, m = [int(x[0]) for x in tails], [int(x[1]) for x in tails]
+        cur.execute("DELETE FROM meter_tails x USING unnest(%s::int4[], %s::int4[]) AS w(t, m) "
+                    "WHERE x.tenant_id = w.t AND x.meter_id = w.m", (t, m))
+        by_length: dict[int, list] = {}
+        for tail in tails:
+            by_length.setdefault(len(tail[2]), []).append(tail)
+        for group in by_length.values():
+            rows = pgbinary.encode(
+                [np.array([g[0] for g in group], np.int32), np.array([g[1] for g in group], np.int32),
+                 np.stack([g[2].ts for g in group]), np.stack([g[2].value for g in group]),
+                 np.stack([g[2].quality for g in group]),
+                 np.array([bool(g[3]) for g in group])],
+                ["int4", "int4", "int8[]", "float8[]", "int2[]", "bool"])
+            pgbinary.copy_in(cur, "meter_tails", ["tenant_id", "meter_id", "ts", "value",
+                                                   "quality", "complete"], rows)
 
     def read_hour_rows(self, ranges) -> HourRows:
         ranges = [r for r in ranges if r[3] >= r[2]]
         if not ranges:
             return _hour_rows_from([])
         t, m, a, b = zip(*ranges)
-        cur = self.cursor()
-        cur.execute(
+        payload = pgbinary.copy_out(
+            self.cursor(),
             "SELECT h.tenant_id, h.meter_id, h.day, h.value, h.coverage, h.flags, h.valid_count, "
             "h.raw_count, h.first_ts, h.last_ts FROM rollup_hour h "
             "JOIN unnest(%s::int4[], %s::int4[], %s::date[], %s::date[]) AS w(t, m, lo, hi) "
@@ -589,15 +607,13 @@ class PostgresReadings(ReadingsStore):
             "ORDER BY 2, 3",
             ([int(x) for x in t], [int(x) for x in m], [index_date(x) for x in a],
              [index_date(x) for x in b]))
-        from nengtan.store.types import to_us
-
         full, clean = np.full(24, FULL_HOUR, np.int16), np.zeros(24, np.int16)
         return _hour_rows_from(
-            [(tt, mm, (d - EPOCH_DATE).days, np.asarray(v, np.float64),
-              full if c is None else np.asarray(c, np.int16),
-              clean if f is None else np.asarray(f, np.int16), vc, rc,
-              NO_TS if x is None else to_us(x), NO_TS if y is None else to_us(y))
-             for tt, mm, d, v, c, f, vc, rc, x, y in cur.fetchall()])
+            [(tt, mm, d, v, full if c is None else c, clean if f is None else f, vc, rc,
+              NO_TS if x is None else x, NO_TS if y is None else y)
+             for tt, mm, d, v, c, f, vc, rc, x, y in pgbinary.decode_rows(
+                 payload, ["int4", "int4", "date", "float8[]", "int2[]", "int2[]", "int4", "int4",
+                           "timestamptz", "timestamptz"])])
 
     def lock_tenants(self, tenant_ids: np.ndarray) -> None:
         ids = sorted({int(t) for t in tenant_ids})
@@ -673,28 +689,28 @@ class PostgresReadings(ReadingsStore):
             return
         cur = self.cursor()
         months = rows.ts.astype("datetime64[us]").astype("datetime64[M]")
-        partitions.ensure(cur, np.unique(months))
-        has_reason = rows.reason is not None and any(r is not None for r in rows.reason)
-        if has_reason:
+        first = months.min()
+        # Month codes are small integers: counting and a stable radix sort are O(n).
+        code = (months - first).astype(np.int32)
+        present = np.flatnonzero(np.bincount(code))
+        partitions.ensure(cur, first + present)
+        if rows.reason is not None and any(r is not None for r in rows.reason):
             with_text = np.array([r is not None for r in rows.reason])
             self._insert_rowwise(rows.take(np.flatnonzero(with_text)))
-            rows = rows.take(np.flatnonzero(~with_text))
-            months = months[~with_text]
-        order = np.argsort(months, kind="stable")
-        # ``part`` below holds indices into the unsorted rows, so ``months`` stays unsorted.
-        sorted_months = months[order]
-        cuts = np.flatnonzero(sorted_months[1:] != sorted_months[:-1]) + 1
-        for part in np.split(order, cuts):
-            if not len(part):
-                continue
-            sub = rows.take(part)
+            rows, code = rows.take(np.flatnonzero(~with_text)), code[~with_text]
+        if len(present) == 1:
+            parts = [(first + present[0], None)]
+        else:
+            order = np.argsort(code.astype(np.int16), kind="stable")
+            cuts = np.searchsorted(code[order], present[1:])
+            parts = [(first + p, idx) for p, idx in zip(present, np.split(order, cuts)) if len(idx)]
+        columns = ["tenant_id", "meter_id", "ts", "value", "quality", "batch_id", "reason"]
+        for month, idx in parts:
+            sub = rows if idx is None else rows.take(idx)
             payload = pgbinary.encode(
                 [sub.tenant_id, sub.meter_id, sub.ts, sub.value, sub.quality, sub.batch_id, None],
-                ["int4", "int4", "timestamptz", "float8", "int2", "int4", "null"],
-            )
-            pgbinary.copy_in(cur, partitions.partition_name(months[part[0]]),
-                             ["tenant_id", "meter_id", "ts", "value", "quality", "batch_id",
-                              "reason"], payload)
+                ["int4", "int4", "timestamptz", "float8", "int2", "int4", "null"])
+            pgbinary.copy_in(cur, partitions.partition_name(month), columns, payload)
 
     def _insert_rowwise(self, rows: RawRows) -> None:
         self.cursor().executemany(
@@ -747,6 +763,38 @@ class PostgresReadings(ReadingsStore):
             pgbinary.copy_in(cur, "rollup_hour", [
                 "tenant_id", "meter_id", "day", "value", "coverage", "flags", "valid_count",
                 "raw_count", "first_ts", "last_ts"], payload)
+
+    def hour_values(self, tenant_ids, meter_ids, day_lo: int, day_hi: int):
+        if not len(meter_ids):
+            return _empty_hours()[:4]
+        # Only days whose coverage is not the full default carry a coverage array, so the
+        # common complete day costs nothing beyond its values.
+        # One index range per meter (LATERAL): rows come out in key order, so nothing is
+        # sorted or spilled whatever the number of meters.
+        payload = pgbinary.copy_out(
+            self.cursor(),
+            "SELECT w.m, x.days, x.vals, x.pdays, x.pcov FROM unnest(%s::int4[], %s::int4[]) "
+            "AS w(t, m) CROSS JOIN LATERAL (SELECT array_agg(h.day ORDER BY h.day) AS days, "
+            "array_agg(h.value ORDER BY h.day) AS vals, "
+            "array_agg(h.day ORDER BY h.day) FILTER (WHERE h.coverage IS NOT NULL) AS pdays, "
+            "array_agg(h.coverage ORDER BY h.day) FILTER (WHERE h.coverage IS NOT NULL) AS pcov "
+            "FROM rollup_hour h WHERE h.tenant_id = w.t AND h.meter_id = w.m AND h.day >= %s "
+            "AND h.day <= %s) AS x WHERE x.days IS NOT NULL ORDER BY w.m",
+            ([int(t) for t in tenant_ids], [int(m) for m in meter_ids], index_date(day_lo),
+             index_date(day_hi)))
+        rows = pgbinary.decode_rows(payload, ["int4", "date[]", "float8[]", "date[]", "int2[]"])
+        if not rows:
+            return _empty_hours()[:4]
+        covs = []
+        for _, days, _, partial_days, partial in rows:
+            cov = np.full((len(days), 24), FULL_HOUR, np.int16)
+            if partial_days is not None and len(partial_days):
+                cov[np.searchsorted(days, partial_days)] = partial
+            covs.append(cov)
+        return (np.concatenate([np.full(len(r[1]), r[0], np.int32) for r in rows]),
+                np.concatenate([r[1] for r in rows]).astype(np.int64),
+                np.concatenate([r[2].reshape(-1, 24) for r in rows]).astype(np.float64),
+                np.concatenate(covs))
 
     def read_hour_ranges(self, ranges):
         ranges = [r for r in ranges if r[3] >= r[2]]
