@@ -76,6 +76,8 @@ def demo(db: str = DbOption,
          rebuild: bool = typer.Option(False, "--rebuild",
                                       help="Wipe the database first (all its data!) and rebuild."),
          today: str = typer.Option(None, help="Build as if today were this date (YYYY-MM-DD)."),
+         start: str = typer.Option(None, help="First day of data (default: 1 January of last "
+                                              "year); a later start builds a smaller park."),
          host: str = typer.Option(None), port: int = typer.Option(None)) -> None:
     """Build the demo park (deterministic) into the database, then serve it."""
     from nengtan.demo import build_demo
@@ -96,7 +98,8 @@ def demo(db: str = DbOption,
         raise typer.Exit(code=2)
     if marker is None:
         typer.echo("Building the demo park ...")
-        report = build_demo(engine, today=as_of)
+        report = build_demo(engine, today=as_of,
+                            start=date.fromisoformat(start) if start else None)
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=str))
     else:
         built = json.loads(marker)

@@ -81,9 +81,10 @@ def copy_in(cursor, table: str, columns: list[str], rows: np.ndarray, chunk: int
     """``COPY table (columns) FROM STDIN`` of rows made by :func:`encode`."""
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT binary)") as cp:
         cp.write(HEADER)
-        view = memoryview(rows).cast("B")
-        for i in range(0, len(view), chunk):
-            cp.write(view[i:i + chunk])
+        if rows.size:
+            view = memoryview(np.ascontiguousarray(rows)).cast("B")
+            for i in range(0, len(view), chunk):
+                cp.write(view[i:i + chunk])
         cp.write(TRAILER)
 
 

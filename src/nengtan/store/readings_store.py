@@ -698,6 +698,8 @@ class PostgresReadings(ReadingsStore):
             with_text = np.array([r is not None for r in rows.reason])
             self._insert_rowwise(rows.take(np.flatnonzero(with_text)))
             rows, code = rows.take(np.flatnonzero(~with_text)), code[~with_text]
+            if not len(rows):
+                return
         if len(present) == 1:
             parts = [(first + present[0], None)]
         else:
