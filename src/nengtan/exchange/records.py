@@ -344,6 +344,23 @@ def apply_products(ctx: Context, records: list[Record]) -> Counts:
 
 
 # -- production ----------------------------------------------------------------------------
+def _upsert(ctx: Context, counts: Counts, r: Record, record, current: dict, merged: dict,
+            upsert) -> None:
+    """Count an unchanged record, or save it through the service and count what happened."""
+    if record is not None and all(merged.get(k) == v for k, v in current.items()):
+        counts.unchanged += 1
+        return
+    try:
+        upsert(ctx.session, merged, r.row)
+    except InputError as exc:
+        ctx.fail(r, exc.issues)
+        return
+    if record is None:
+        counts.created += 1
+    else:
+        counts.updated += 1
+
+
 def apply_production(ctx: Context, records: list[Record]) -> Counts:
     s = ctx.session
     counts = Counts(rows=len(records))
@@ -365,18 +382,7 @@ def apply_production(ctx: Context, records: list[Record]) -> Counts:
         merged = {**current, **d}
         if not merged.get("unit") and product is not None:
             merged["unit"] = product.unit  # what the service would store
-        if record is not None and all(merged.get(k) == v for k, v in current.items()):
-            counts.unchanged += 1
-            continue
-        try:
-            production.upsert_production(s, merged, r.row)
-        except InputError as exc:
-            ctx.fail(r, exc.issues)
-            continue
-        if record is None:
-            counts.created += 1
-        else:
-            counts.updated += 1
+        _upsert(ctx, counts, r, record, current, merged, production.upsert_production)
     return counts
 
 
@@ -414,18 +420,7 @@ def apply_economics(ctx: Context, records: list[Record]) -> Counts:
         current = ({k: getattr(record, k) for k in (*_MONEY, "source", "note")}
                    if record is not None else {})
         merged = {**current, **d, "price_basis": basis}
-        if record is not None and all(merged.get(k) == v for k, v in current.items()):
-            counts.unchanged += 1
-            continue
-        try:
-            production.upsert_economic(s, merged, r.row)
-        except InputError as exc:
-            ctx.fail(r, exc.issues)
-            continue
-        if record is None:
-            counts.created += 1
-        else:
-            counts.updated += 1
+        _upsert(ctx, counts, r, record, current, merged, production.upsert_economic)
     return counts
 
 

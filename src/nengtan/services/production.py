@@ -86,6 +86,18 @@ def _ref(session: Session, model, code, row, field, issues):
     return obj
 
 
+def _save(session: Session, model, record, values: dict):
+    """Create ``model(**values)``, or update ``record`` with ``values`` when it exists."""
+    if record is None:
+        record = model(**values)
+        session.add(record)
+    else:
+        for k, v in values.items():
+            setattr(record, k, v)
+    session.flush()
+    return record
+
+
 def _period(data: dict, row, issues) -> None:
     if data.get("period_start") and data.get("period_end") and data["period_end"] < data["period_start"]:
         issues.append(Issue("rule.period", row=row, field="period_end", value=data["period_end"]))
@@ -95,14 +107,7 @@ def _period(data: dict, row, issues) -> None:
 def upsert_product(session: Session, payload: dict, row: int | None = None) -> Product:
     data = coerce_record(PRODUCT_FIELDS, payload, row)
     product = session.scalar(select(Product).where(Product.code == data["code"]))
-    if product is None:
-        product = Product(**data)
-        session.add(product)
-    else:
-        for k, v in data.items():
-            setattr(product, k, v)
-    session.flush()
-    return product
+    return _save(session, Product, product, data)
 
 
 def create_product(session: Session, payload: dict, row: int | None = None) -> Product:
@@ -136,14 +141,7 @@ def upsert_production(session: Session, payload: dict, row: int | None = None) -
                   period_start=data["period_start"], period_end=data["period_end"],
                   quantity=data["quantity"], unit=unit, source=data.get("source"),
                   note=data.get("note"))
-    if record is None:
-        record = ProductionRecord(**values)
-        session.add(record)
-    else:
-        for k, v in values.items():
-            setattr(record, k, v)
-    session.flush()
-    return record
+    return _save(session, ProductionRecord, record, values)
 
 
 # -- economic data -------------------------------------------------------------------------
@@ -171,14 +169,7 @@ def upsert_economic(session: Session, payload: dict, row: int | None = None) -> 
                   period_end=data["period_end"], output_value=scaled(data.get("output_value")),
                   added_value=scaled(data.get("added_value")), price_basis=data["price_basis"],
                   source=data.get("source"), note=data.get("note"))
-    if record is None:
-        record = EconomicRecord(**values)
-        session.add(record)
-    else:
-        for k, v in values.items():
-            setattr(record, k, v)
-    session.flush()
-    return record
+    return _save(session, EconomicRecord, record, values)
 
 
 # -- fuel deliveries -----------------------------------------------------------------------
