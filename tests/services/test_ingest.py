@@ -5,7 +5,6 @@ import threading
 
 import numpy as np
 import pytest
-from sqlalchemy import text
 
 from nengtan.errors import InputError
 from nengtan.services import rollups

@@ -220,7 +220,7 @@ def plan(store: ReadingsStore, infos: dict[int, MeterInfo], changes: dict[int, C
     days = store.read_day_ranges(day_req)
     spans = store.read_spans(span_req)
     hour_arrays = (hours.meter_id, hours.day, hours.value, hours.coverage, hours.flags)
-    for (t, m, first, last) in day_req:
+    for (_, m, first, last) in day_req:
         mp = out.meters[m]
         mp.hours = _block(hour_arrays, m, mp.ds - 1, mp.de + 2)
         mp.days = _day_children(days, m, first, last)
@@ -477,15 +477,7 @@ def _periods_for(jobs: list[_PeriodJob], result: Result) -> None:
     tz, first, last = job.info.tz, job.first, job.last
     spans = job.spans if len(jobs) == 1 else Intervals.empty()
     keys, bounds = _day_bounds(first, last, tz)
-    h0 = job.hours.day0 * 24
-    a, b = int(bounds[0] // HOUR_US - h0), int(bounds[-1] // HOUR_US - h0)
-    if a < 0 or b > job.hours.ndays * 24:
-        raise RuntimeError(f"meter {job.info.code}: hour rows do not cover the local days")
-    stack = lambda f: np.stack([getattr(j.hours, f).reshape(-1)[a:b] for j in jobs])  # noqa: E731
-    hours = PeriodRollup(stack("value"), stack("coverage").astype(np.int64),
-                         np.full((len(jobs), b - a), 3600, np.int64), stack("flags").astype(np.int32))
-    hour_bounds = (h0 + a + np.arange(b - a + 1, dtype=np.int64)) * HOUR_US
-    new_days = coarsen(hours, hour_bounds, spans, bounds)
+    new_days = periods(HourBlock.stack([j.hours for j in jobs]), spans, bounds)
 
     m0, m1 = first_of_month(first), first_of_month(last)
     last_day = next_month(m1) - timedelta(days=1)
@@ -638,7 +630,7 @@ def refresh_periods(store: ReadingsStore, infos: dict[int, MeterInfo],
     spans_for = store.read_spans(span_req)
     result = Result()
     jobs = []
-    for (t, m, m0, last_day) in day_req:
+    for (_, m, m0, last_day) in day_req:
         first, last, _, d0, d1 = ranges[m]
         jobs.append(_PeriodJob(infos[m], _block(hours, m, d0, d1),
                                spans_for.get(m, Intervals.empty()),

@@ -104,13 +104,19 @@ class HourBlock:
     """Rows of ``rollup_hour`` for UTC days ``day0 .. day0 + ndays - 1``."""
 
     day0: int
-    value: np.ndarray  # (ndays, 24) float64, NaN = no data
-    coverage: np.ndarray  # (ndays, 24) int16 seconds
-    flags: np.ndarray  # (ndays, 24) int16
+    value: np.ndarray  # (ndays, 24) float64, NaN = no data; (meters, ndays, 24) when stacked
+    coverage: np.ndarray  # int16 seconds, same shape
+    flags: np.ndarray  # int16, same shape
 
     @property
     def ndays(self) -> int:
-        return self.value.shape[0]
+        return self.value.shape[-2]
+
+    @staticmethod
+    def stack(blocks: list[HourBlock]) -> HourBlock:
+        """Blocks of several meters over the same days, as one block with a leading axis."""
+        return HourBlock(blocks[0].day0, *(np.stack([getattr(b, f) for b in blocks])
+                                           for f in ("value", "coverage", "flags")))
 
     @staticmethod
     def empty(day0: int, ndays: int) -> HourBlock:
@@ -148,14 +154,18 @@ class PeriodRollup:
 
 def periods(block: HourBlock, spans: Intervals, bounds: np.ndarray) -> PeriodRollup:
     """Rollups for periods ``[bounds[k], bounds[k+1])`` (UTC µs on whole hours) from an hour
-    block and gap spans; the block must cover every period."""
+    block and gap spans; the block must cover every period.  A stacked block (several meters,
+    no spans) gives results with the same leading axis."""
     h0 = block.day0 * 24
     first, last = int(bounds[0] // HOUR_US - h0), int(bounds[-1] // HOUR_US - h0)
     if first < 0 or last > block.ndays * 24:
         raise ValueError("hour block does not cover the requested periods")
+    lead = block.value.shape[:-2]
     hours = PeriodRollup(
-        block.value.ravel()[first:last], block.coverage.ravel()[first:last].astype(np.int64),
-        np.full(last - first, 3600, np.int64), block.flags.ravel()[first:last].astype(np.int32))
+        block.value.reshape(*lead, -1)[..., first:last],
+        block.coverage.reshape(*lead, -1)[..., first:last].astype(np.int64),
+        np.full((*lead, last - first), 3600, np.int64),
+        block.flags.reshape(*lead, -1)[..., first:last].astype(np.int32))
     hour_bounds = (h0 + first + np.arange(last - first + 1, dtype=np.int64)) * HOUR_US
     return coarsen(hours, hour_bounds, spans, bounds)
 
