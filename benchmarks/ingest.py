@@ -6,7 +6,8 @@ Generates cumulative register readings every ``--interval`` seconds (default 900
 
 1. ingests them through nengtan's own path (``nengtan.services.ingest.ingest``: validation,
    idempotency check, binary COPY into monthly partitions, revisions, incremental hour/day/month
-   rollups), in time-ordered chunks of ``--chunk-days`` days, one transaction per chunk;
+   rollups), in time-ordered chunks of about a million readings (``--chunk-days``), one
+   transaction per chunk, as a bulk loader would send them;
 2. writes the same rows with a raw psycopg COPY into a plain table (no partitions, no index,
    no rollups) — the reference: psycopg's own COPY API (``copy.write_row`` in binary format),
    one COPY per chunk.  A second, stricter reference feeds the same COPY with rows built by
@@ -50,14 +51,16 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--meters", type=int, default=None)
     p.add_argument("--days", type=int, default=None)
     p.add_argument("--interval", type=int, default=900, help="seconds between readings")
-    p.add_argument("--chunk-days", type=int, default=None)
+    p.add_argument("--chunk-days", type=int, default=None,
+                   help="days per ingestion call (default: about a million readings)")
     p.add_argument("--pg", default=os.environ.get(
         "NENGTAN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
         help="admin URL; a database nengtan_bench is created next to it")
     a = p.parse_args()
     a.meters = a.meters or (200 if a.quick else 1000)
     a.days = a.days or (60 if a.quick else 365)
-    a.chunk_days = a.chunk_days or (10 if a.quick else 10)
+    per_day = a.meters * 86_400 // a.interval
+    a.chunk_days = a.chunk_days or max(1, round(1_000_000 / per_day))
     if 86400 % a.interval or a.interval > 3600 or 3600 % a.interval:
         p.error("--interval must divide an hour")
     return a

@@ -41,7 +41,14 @@ from nengtan.quality.normalize import Intervals, to_intervals
 from nengtan.services import meter_specs
 from nengtan.services.meter_specs import MeterInfo
 from nengtan.store.models import Meter
-from nengtan.store.readings_store import NO_TS, HourRows, RawRows, ReadingsStore, merge_sorted
+from nengtan.store.readings_store import (
+    NO_TS,
+    HourRows,
+    PeriodRows,
+    RawRows,
+    ReadingsStore,
+    merge_sorted,
+)
 from nengtan.timeseries.calendar import (
     DAY_US,
     EPOCH_DATE,
@@ -118,9 +125,9 @@ class Result:
     spans: list[tuple] = field(default_factory=list)
     findings: list[tuple] = field(default_factory=list)
     day_ranges: list[tuple] = field(default_factory=list)
-    day_rows: list[tuple] = field(default_factory=list)
+    day_rows: list[PeriodRows] = field(default_factory=list)
     month_ranges: list[tuple] = field(default_factory=list)
-    month_rows: list[tuple] = field(default_factory=list)
+    month_rows: list[PeriodRows] = field(default_factory=list)
     written: dict[int, Written] = field(default_factory=dict)
     tails: list[tuple] = field(default_factory=list)
 
@@ -496,15 +503,10 @@ def _periods_for(jobs: list[_PeriodJob], result: Result) -> None:
     for i, j in enumerate(jobs):
         j.days.value[sel], j.days.coverage_s[sel], j.days.flags[sel] = (
             new_days.value[i], new_days.coverage_s[i], new_days.flags[i])
-        t, m = j.info.tenant_id, j.info.id
-        result.day_ranges.append((t, m, first, last))
-        result.day_rows += _period_rows(j.info, keys, _row(new_days, i))
-        result.month_ranges.append((t, m, m0, m1))
-        result.month_rows += _period_rows(j.info, months, _row(new_months, i))
-
-
-def _row(p: PeriodRollup, i: int) -> PeriodRollup:
-    return PeriodRollup(p.value[i], p.coverage_s[i], p.expected_s[i], p.flags[i])
+        result.day_ranges.append((j.info.tenant_id, j.info.id, first, last))
+        result.month_ranges.append((j.info.tenant_id, j.info.id, m0, m1))
+    result.day_rows.append(_period_rows(jobs, keys, new_days))
+    result.month_rows.append(_period_rows(jobs, months, new_months))
 
 
 def _concat_spans(a: Intervals, b: Intervals) -> Intervals:
@@ -540,11 +542,17 @@ def _hour_rows(info: MeterInfo, block: HourBlock, raw_ts: np.ndarray,
     )
 
 
-def _period_rows(info: MeterInfo, keys, rollup: PeriodRollup) -> list[tuple]:
-    """Rows for periods with data; a period without coverage gets no row."""
-    return [(info.tenant_id, info.id, k, None if np.isnan(v) else float(v), int(c), int(e), int(f))
-            for k, v, c, e, f in zip(keys, rollup.value, rollup.coverage_s, rollup.expected_s,
-                                     rollup.flags) if c > 0]
+def _period_rows(jobs: list[_PeriodJob], keys: list[date], rollup: PeriodRollup) -> PeriodRows:
+    """Rows for the periods that have data (``rollup`` has one row per job); a period without
+    coverage gets no row."""
+    keep = rollup.coverage_s > 0
+    n_keys = len(keys)
+    index = np.array([(k - EPOCH_DATE).days for k in keys], np.int64)
+    tenant = np.repeat([j.info.tenant_id for j in jobs], n_keys).reshape(len(jobs), n_keys)
+    meter = np.repeat([j.info.id for j in jobs], n_keys).reshape(len(jobs), n_keys)
+    return PeriodRows(tenant[keep], meter[keep], np.broadcast_to(index, keep.shape)[keep],
+                      rollup.value[keep], rollup.coverage_s[keep],
+                      np.broadcast_to(rollup.expected_s, keep.shape)[keep], rollup.flags[keep])
 
 
 _bounds_cache: dict[tuple, tuple] = {}
@@ -565,8 +573,10 @@ def write(store: ReadingsStore, result: Result) -> None:
     store.replace_tails(result.tails)
     store.replace_spans(result.span_ranges, result.spans)
     store.replace_findings(result.span_ranges, result.findings)
-    store.replace_periods("rollup_day", "day", result.day_ranges, result.day_rows)
-    store.replace_periods("rollup_month", "month", result.month_ranges, result.month_rows)
+    store.replace_periods("rollup_day", "day", result.day_ranges,
+                          PeriodRows.concat(result.day_rows))
+    store.replace_periods("rollup_month", "month", result.month_ranges,
+                          PeriodRows.concat(result.month_rows))
 
 
 def _concat_hours(parts: list[HourRows]) -> HourRows:
@@ -636,6 +646,8 @@ def refresh_periods(store: ReadingsStore, infos: dict[int, MeterInfo],
                                spans_for.get(m, Intervals.empty()),
                                _day_children(days, m, m0, last_day), m0, first, last))
     _run_period_jobs(jobs, result)
-    store.replace_periods("rollup_day", "day", result.day_ranges, result.day_rows)
-    store.replace_periods("rollup_month", "month", result.month_ranges, result.month_rows)
+    store.replace_periods("rollup_day", "day", result.day_ranges,
+                          PeriodRows.concat(result.day_rows))
+    store.replace_periods("rollup_month", "month", result.month_ranges,
+                          PeriodRows.concat(result.month_rows))
 

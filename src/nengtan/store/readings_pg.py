@@ -15,6 +15,7 @@ from nengtan.store.readings_store import (
     NO_TS,
     DayMeta,
     HourRows,
+    PeriodRows,
     RawRows,
     ReadingsStore,
     _day_meta_from_rows,
@@ -76,25 +77,19 @@ class PostgresReadings(ReadingsStore):
              [from_us(int(x)) for x in b]))
         return cur.fetchall()
 
-    def replace_periods(self, table: str, key: str, ranges, rows: list[tuple]) -> None:
+    def replace_periods(self, table: str, key: str, ranges, rows: PeriodRows) -> None:
         self._delete_date_ranges(table, key, ranges)
-        if not rows:
-            return
-        full = [r for r in rows if r[3] is not None]
-        empty = [r for r in rows if r[3] is None]
-        if empty:
-            self.cursor().executemany(
-                f"INSERT INTO {table} (tenant_id, meter_id, {key}, value, coverage_s, expected_s, "
-                "flags) VALUES (%s, %s, %s, %s, %s, %s, %s)", empty)
-        if full:
-            t, m, k, v, c, e, f = (np.array(col) for col in zip(*full))
-            days = np.array([(d - EPOCH_DATE).days for d in k], np.int64)
-            payload = pgbinary.encode(
-                [t.astype(np.int32), m.astype(np.int32), days, v.astype(np.float64),
-                 c.astype(np.int32), e.astype(np.int32), f.astype(np.int32)],
-                ["int4", "int4", "date", "float8", "int4", "int4", "int4"])
-            pgbinary.copy_in(self.cursor(), table, ["tenant_id", "meter_id", key, "value",
-                                                     "coverage_s", "expected_s", "flags"], payload)
+        columns = ["tenant_id", "meter_id", key, "value", "coverage_s", "expected_s", "flags"]
+        has_value = ~np.isnan(rows.value)
+        # COPY needs one layout per statement: rows without a value carry NULL.
+        for sel, kind in ((has_value, "float8"), (~has_value, "null")):
+            if sel.any():
+                payload = pgbinary.encode(
+                    [rows.tenant_id[sel], rows.meter_id[sel], rows.key[sel],
+                     rows.value[sel] if kind == "float8" else None, rows.coverage_s[sel],
+                     rows.expected_s[sel], rows.flags[sel]],
+                    ["int4", "int4", "date", kind, "int4", "int4", "int4"])
+                pgbinary.copy_in(self.cursor(), table, columns, payload)
 
     def read_day_ranges(self, ranges):
         if not ranges:

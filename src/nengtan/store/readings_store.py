@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from nengtan.quality.normalize import Finding, Intervals
-from nengtan.timeseries.calendar import EPOCH_DATE
+from nengtan.timeseries.calendar import EPOCH_DATE, index_date
 
 
 @dataclass
@@ -74,6 +74,31 @@ class HourRows:
     raw_count: np.ndarray
     first_ts: np.ndarray  # µs; NO_TS if none
     last_ts: np.ndarray
+
+
+@dataclass
+class PeriodRows:
+    """``rollup_day``/``rollup_month`` rows to write, columnar.  ``key`` is the local date as
+    days since 1970-01-01 (a month by its first day); ``value`` NaN is stored as NULL."""
+
+    tenant_id: np.ndarray
+    meter_id: np.ndarray
+    key: np.ndarray
+    value: np.ndarray
+    coverage_s: np.ndarray
+    expected_s: np.ndarray
+    flags: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    @staticmethod
+    def concat(parts: list[PeriodRows]) -> PeriodRows:
+        if not parts:
+            z = np.empty(0, np.int64)
+            return PeriodRows(z, z, z, np.empty(0), z, z, z)
+        return PeriodRows(*(np.concatenate([getattr(p, f) for p in parts])
+                            for f in PeriodRows.__dataclass_fields__))
 
 
 NO_TS = np.iinfo(np.int64).min
@@ -216,19 +241,23 @@ class ReadingsStore(ABC):
                 [(t, m, self._ts_param(f.start_us), self._ts_param(f.end_us), f.rule, f.severity,
                   json.dumps(f.detail), now) for t, m, f in findings])
 
-    def replace_periods(self, table: str, key: str, ranges, rows: list[tuple]) -> None:
+    def replace_periods(self, table: str, key: str, ranges, rows: PeriodRows) -> None:
         """Replace ``rollup_day``/``rollup_month`` rows.
 
-        ``ranges``: (tenant_id, meter_id, first_key, last_key) dates, inclusive.
-        ``rows``: (tenant_id, meter_id, key date, value | None, coverage_s, expected_s, flags).
+        ``ranges``: (tenant_id, meter_id, first_key, last_key) dates, inclusive, are deleted;
+        ``rows`` are inserted.
         """
         self._delete_date_ranges(table, key, ranges)
-        if rows:
+        if len(rows):
             p = self.placeholder
             self.cursor().executemany(
                 f"INSERT INTO {table} (tenant_id, meter_id, {key}, value, coverage_s, expected_s, "
                 f"flags) VALUES ({', '.join([p] * 7)})",
-                [(t, m, self._date_param(k), *rest) for t, m, k, *rest in rows])
+                [(int(t), int(m), self._date_param(index_date(k)), None if v != v else float(v),
+                  int(c), int(e), int(f))
+                 for t, m, k, v, c, e, f in zip(rows.tenant_id, rows.meter_id, rows.key,
+                                                rows.value, rows.coverage_s, rows.expected_s,
+                                                rows.flags)])
 
     def _date_param(self, d):
         return d

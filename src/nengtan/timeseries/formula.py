@@ -19,7 +19,7 @@ _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.
 
 
 class FormulaError(ValueError):
-    pass
+    """A formula that is not arithmetic over {meter} references."""
 
 
 @dataclass(frozen=True)
