@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, select
 
 from nengtan import units
 from nengtan.errors import InputError, Issue
@@ -131,12 +131,6 @@ def ingest(conn: Connection, batch: ReadingBatch, source: str, detail: str | Non
 def check(conn: Connection, batch: ReadingBatch) -> None:
     """Validate ``batch`` without writing anything (raises InputError listing bad rows)."""
     _validate(batch, _meters(conn, np.unique(np.asarray(batch.meter_id, np.int64))))
-
-
-def ingest_in_transaction(engine: Engine, batch: ReadingBatch, source: str,
-                          detail: str | None = None, sha256: str | None = None) -> IngestResult:
-    with engine.begin() as conn:
-        return ingest(conn, batch, source, detail, sha256)
 
 
 def _now_us() -> int:

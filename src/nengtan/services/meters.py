@@ -8,12 +8,14 @@ has readings cannot be deleted (deactivate it instead): no data is ever lost.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from nengtan import reference, units
 from nengtan.errors import InputError, Issue, NotFound
-from nengtan.services import rollups
+from nengtan.services import meter_specs, org, rollups
 from nengtan.services.fields import FieldSpec, coerce_record, to_utc
 from nengtan.services.meter_specs import effective_timezones
 from nengtan.store.models import (
@@ -26,11 +28,13 @@ from nengtan.store.models import (
     MeterEvent,
     Node,
     Reading,
+    RollupHour,
     Tariff,
 )
 from nengtan.store.readings_store import store_for
 from nengtan.store.types import to_us
 from nengtan.timeseries import formula as formula_engine
+from nengtan.timeseries.calendar import DAY_US, day_index
 
 CARRIER_FIELDS = [
     FieldSpec("code", "str", "编码", "code", required=True, max_length=40),
@@ -239,10 +243,7 @@ def update(session: Session, meter_id: int, payload: dict, row: int | None = Non
         setattr(meter, key, value)
     session.flush()
     if node_changed:
-        from nengtan.services.org import _METER_TENANT_TABLES, _retenant
-
-        for table in _METER_TENANT_TABLES:
-            session.execute(_retenant(table, "meter_id", meter.id, meter.tenant_id))
+        org.retenant_meter(session, meter.id, meter.tenant_id)
     after = {k: getattr(meter, k if k != "carrier" else "carrier_code") for k in _COMPUTATIONAL}
     if before != after or node_changed:
         recompute(session, meter)
@@ -261,16 +262,11 @@ def recompute(session: Session, meter: Meter) -> None:
 def _recompute_virtual(session: Session, meter: Meter) -> None:
     """Evaluate a virtual meter over the whole period its operands have rollups for."""
     conn = session.connection()
-    from nengtan.services import meter_specs
-    from nengtan.store.models import RollupHour
-
     info = meter_specs.load(conn, [meter.id])[meter.id]
     span = conn.execute(select(func.min(RollupHour.day), func.max(RollupHour.day))
                         .where(RollupHour.meter_id.in_(list(info.operands)))).one()
     if span[0] is None:
         return
-    from nengtan.timeseries.calendar import DAY_US, day_index
-
     store = store_for(conn)
     lo, hi = day_index(span[0]), day_index(span[1])
     infos = {**meter_specs.load(conn, info.operands), meter.id: info}
@@ -298,9 +294,8 @@ def delete(session: Session, meter_id: int) -> None:
     if issues:
         raise InputError(issues)
     conn = session.connection()
-    for table in ("rollup_hour", "rollup_day", "rollup_month", "gap_spans"):
-        from sqlalchemy import text
-
+    for table in ("rollup_hour", "rollup_day", "rollup_month", "gap_spans", "meter_tails",
+                  "quality_events"):
         conn.execute(text(f"DELETE FROM {table} WHERE meter_id = :m"), {"m": meter.id})
     session.delete(meter)
     session.flush()
@@ -335,8 +330,6 @@ def reference_codes(session: Session) -> dict[str, dict[int, str]]:
 # -- register events -----------------------------------------------------------------------
 def add_event(session: Session, payload: dict, row: int | None = None,
               created_by: str | None = None) -> MeterEvent:
-    from zoneinfo import ZoneInfo
-
     data = coerce_record(EVENT_FIELDS, payload, row)
     meter = session.scalar(select(Meter).where(Meter.code == data["meter"]))
     issues = []

@@ -9,13 +9,21 @@ the paths and tenants of its subtree and the tenant of every row that belongs to
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy import update as sql_update  # this module defines its own update()
 from sqlalchemy.orm import Session
 
 from nengtan.errors import InputError, Issue, NotFound
 from nengtan.services.fields import FieldSpec, coerce_record
-from nengtan.store.models import NODE_KINDS, TENANT_KINDS, Meter, Node
+from nengtan.store.models import (
+    NODE_KINDS,
+    TENANT_KINDS,
+    EconomicRecord,
+    FuelDelivery,
+    Meter,
+    Node,
+    ProductionRecord,
+)
 from nengtan.timeseries.calendar import check_timezone
 
 NODE_FIELDS = [
@@ -172,15 +180,18 @@ def _relocate(session: Session, node: Node, parent: Node | None) -> None:
         session.execute(sql_update(Meter).where(Meter.node_id == n.id)
                         .values(tenant_id=n.tenant_id))
         for mid in meter_ids:
-            for table in _METER_TENANT_TABLES:
-                session.execute(_retenant(table, "meter_id", mid, n.tenant_id))
+            retenant_meter(session, mid, n.tenant_id)
 
 
 def _retenant(table: str, key: str, key_value: int, tenant_id: int):
-    from sqlalchemy import text
-
     return text(f"UPDATE {table} SET tenant_id = :t WHERE {key} = :k").bindparams(
         t=tenant_id, k=key_value)
+
+
+def retenant_meter(session: Session, meter_id: int, tenant_id: int) -> None:
+    """Give every row that belongs to a meter the meter's (new) tenant."""
+    for table in _METER_TENANT_TABLES:
+        session.execute(_retenant(table, "meter_id", meter_id, tenant_id))
 
 
 def delete(session: Session, node_id: int) -> None:
@@ -193,8 +204,6 @@ def delete(session: Session, node_id: int) -> None:
             (Meter.node_id == node.id) | (Meter.flow_from_node_id == node.id)
             | (Meter.flow_to_node_id == node.id))):
         issues.append(Issue("rule.has_meters", field="id", value=node.code))
-    from nengtan.store.models import EconomicRecord, FuelDelivery, ProductionRecord
-
     for model in (ProductionRecord, EconomicRecord, FuelDelivery):
         if session.scalar(select(func.count()).select_from(model).where(model.node_id == node.id)):
             issues.append(Issue("rule.has_records", field="id", value=node.code,

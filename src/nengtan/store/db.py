@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from nengtan.config import get_settings
 
@@ -47,18 +44,6 @@ def make_engine(url: str | None = None, echo: bool | None = None) -> Engine:
     raise ValueError(f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-@contextlib.contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session in one transaction: committed on success, rolled back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
-        with session.begin():
-            yield session
-
-
 def is_postgres(bind) -> bool:
     return bind.dialect.name == "postgresql"
 
@@ -87,10 +72,6 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-def has_schema(engine: Engine) -> bool:
-    return inspect(engine).has_table("meters")
 
 
 def reset(engine: Engine) -> None:
