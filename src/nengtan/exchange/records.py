@@ -213,24 +213,32 @@ def apply_nodes(ctx: Context, records: list[Record]) -> Counts:
         if ctx.skipped(r, {"node": [r.data.get("parent")]}):
             ctx.failed["node"].add(code)
             continue
-        node = existing.get(code)
         try:
-            if node is None:
-                node = org.create(s, r.data, r.row)
-                existing[code] = node
-                codes[node.id] = code
-                counts.created += 1
-                continue
-            current = org.as_dict(s, node, codes)
-            diff = {k: v for k, v in r.data.items() if current.get(k) != v}
-            if diff:
-                org.update(s, node.id, diff, r.row)
-                counts.updated += 1
-            else:
-                counts.unchanged += 1
+            node = _create_or_update(
+                r, existing.get(code), counts, lambda: org.create(s, r.data, r.row),
+                lambda n: org.as_dict(s, n, codes), lambda n, diff: org.update(s, n.id, diff, r.row))
         except InputError as exc:
             ctx.fail(r, exc.issues, "node", code)
+            continue
+        existing[code] = node
+        codes[node.id] = code
     return counts
+
+
+def _create_or_update(r: Record, obj, counts: Counts, create, current, update):
+    """Create the object of a record, or update the fields that differ; count which."""
+    if obj is None:
+        obj = create()
+        counts.created += 1
+        return obj
+    now = current(obj)
+    diff = {k: v for k, v in r.data.items() if now.get(k) != v}
+    if diff:
+        update(obj, diff)
+        counts.updated += 1
+    else:
+        counts.unchanged += 1
+    return obj
 
 
 # -- meters --------------------------------------------------------------------------------
@@ -257,23 +265,16 @@ def apply_meters(ctx: Context, records: list[Record]) -> Counts:
         if ctx.skipped(r, refs):
             ctx.failed["meter"].add(code)
             continue
-        meter = existing.get(code)
         try:
-            if meter is None:
-                meter = meter_service.create(s, r.data, r.row)
-                existing[code] = meter
-                codes["meter"][meter.id] = code
-                counts.created += 1
-                continue
-            current = meter_service.as_dict(s, meter, codes)
-            diff = {k: v for k, v in r.data.items() if current.get(k) != v}
-            if diff:
-                meter_service.update(s, meter.id, diff, r.row)
-                counts.updated += 1
-            else:
-                counts.unchanged += 1
+            meter = _create_or_update(
+                r, existing.get(code), counts, lambda: meter_service.create(s, r.data, r.row),
+                lambda m: meter_service.as_dict(s, m, codes),
+                lambda m, diff: meter_service.update(s, m.id, diff, r.row))
         except InputError as exc:
             ctx.fail(r, exc.issues, "meter", code)
+            continue
+        existing[code] = meter
+        codes["meter"][meter.id] = code
     return counts
 
 
