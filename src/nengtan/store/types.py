@@ -11,28 +11,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 
 import numpy as np
 from sqlalchemy import BigInteger, DateTime, Float, Integer, LargeBinary, SmallInteger
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+from nengtan.timeseries.calendar import from_us, to_us
 
-
-def to_us(value: datetime) -> int:
-    """Microseconds since the Unix epoch for an aware datetime."""
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value.isoformat()} has no timezone; give UTC or an offset")
-    delta = value - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_us(us: int) -> datetime:
-    from datetime import timedelta
-
-    return EPOCH + timedelta(microseconds=int(us))
+# Instants as µs since the Unix epoch: one definition, in the engines' calendar module.
+__all__ = ["to_us", "from_us", "UTCDateTime", "FloatArray", "IntArray", "SmallIntArray",
+           "BigIntArray"]
 
 
 class UTCDateTime(TypeDecorator):
