@@ -253,7 +253,7 @@ def _floats(col: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if np.isfinite(values).all():
                 return values, empty, bad
         except (ValueError, TypeError):
-            pass
+            pass  # some cell is not a number: check them one by one below
     values = np.zeros(n, np.float64)
     for i, c in enumerate(col):
         if is_empty(c):

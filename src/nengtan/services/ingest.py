@@ -119,7 +119,7 @@ def ingest(conn: Connection, batch: ReadingBatch, source: str, detail: str | Non
         store.insert_revisions(dup_old, dup_new, dup_old.reason if dup_old.reason is not None
                                else [None] * len(dup_old), now)
     rollups.write(store, computed)
-    rollups.update_virtual(conn, store, infos, computed.written)
+    rollups.update_virtual(conn, store, infos, computed.written, dependents)
 
     revised = len(changed_idx) + len(dup_old)
     unchanged = len(same_idx) + (n - len(rows) - len(dup_old))

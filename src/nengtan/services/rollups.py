@@ -156,9 +156,12 @@ def rebuild(conn: Connection, store: ReadingsStore, meter_ids=None) -> dict[int,
 
 
 def update_virtual(conn: Connection, store: ReadingsStore, infos: dict[int, MeterInfo],
-                   written: dict[int, Written]) -> dict[int, Written]:
-    """Re-evaluate the virtual meters that depend on ``written`` meters (after ``write``)."""
-    virtual = meter_specs.virtual_dependents(conn, list(written))
+                   written: dict[int, Written], virtual: list[int] | None = None
+                   ) -> dict[int, Written]:
+    """Re-evaluate the virtual meters that depend on ``written`` meters (after ``write``);
+    ``virtual`` may pass ``meter_specs.virtual_dependents`` already computed by the caller."""
+    if virtual is None:
+        virtual = meter_specs.virtual_dependents(conn, list(written))
     if not virtual:
         return {}
     infos = {**infos, **meter_specs.load(conn, virtual)}
@@ -235,7 +238,7 @@ def plan(store: ReadingsStore, infos: dict[int, MeterInfo], changes: dict[int, C
         if mp.append_from is not None:
             a, b = np.searchsorted(hours.meter_id, [m, m + 1])
             sel = np.arange(a, b)
-            mp.stored = _take(hours, sel[(hours.day[sel] >= mp.ds) & (hours.day[sel] <= mp.de)])
+            mp.stored = hours.take(sel[(hours.day[sel] >= mp.ds) & (hours.day[sel] <= mp.de)])
     return out
 
 
@@ -303,10 +306,6 @@ def _reach_days(info: MeterInfo) -> int:
     if info.spec.register != "interval":
         return 0
     return -(-info.spec.interval_s // 86_400)
-
-
-def _take(rows: HourRows, idx: np.ndarray) -> HourRows:
-    return HourRows(*(getattr(rows, f)[idx] for f in HourRows.__dataclass_fields__))
 
 
 def _block(rows, meter: int, day_lo: int, day_hi: int) -> HourBlock:
@@ -569,7 +568,7 @@ def _day_bounds(first: date, last: date, tz):
 
 # -- phase 3: writes -----------------------------------------------------------------------
 def write(store: ReadingsStore, result: Result) -> None:
-    store.replace_hour_rows(_concat_hours(result.hour_rows), result.hour_ranges)
+    store.replace_hour_rows(HourRows.concat(result.hour_rows), result.hour_ranges)
     store.replace_tails(result.tails)
     store.replace_spans(result.span_ranges, result.spans)
     store.replace_findings(result.span_ranges, result.findings)
@@ -577,16 +576,6 @@ def write(store: ReadingsStore, result: Result) -> None:
                           PeriodRows.concat(result.day_rows))
     store.replace_periods("rollup_month", "month", result.month_ranges,
                           PeriodRows.concat(result.month_rows))
-
-
-def _concat_hours(parts: list[HourRows]) -> HourRows:
-    if not parts:
-        z = np.empty(0, np.int32)
-        return HourRows(z, z, np.empty(0, np.int64), np.empty((0, 24)), np.empty((0, 24), np.int16),
-                        np.empty((0, 24), np.int16), z, z, np.empty(0, np.int64),
-                        np.empty(0, np.int64))
-    return HourRows(*(np.concatenate([getattr(p, f) for p in parts])
-                      for f in HourRows.__dataclass_fields__))
 
 
 # -- virtual meters and period refresh from stored rows -----------------------------------------

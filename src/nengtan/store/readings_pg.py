@@ -23,7 +23,6 @@ from nengtan.store.readings_store import (
     _empty_hours,
     _hour_rows_from,
     _raw_from_tuples,
-    _take_hours,
     _uniform,
 )
 from nengtan.store.types import from_us
@@ -151,7 +150,7 @@ class PostgresReadings(ReadingsStore):
     def read_hour_rows(self, ranges) -> HourRows:
         ranges = [r for r in ranges if r[3] >= r[2]]
         if not ranges:
-            return _hour_rows_from([])
+            return HourRows.empty()
         t, m, a, b = zip(*ranges)
         payload = pgbinary.copy_out(
             self.cursor(),
@@ -309,7 +308,7 @@ class PostgresReadings(ReadingsStore):
         # COPY needs one layout per statement: rows are grouped by which columns are NULL.
         for fu, cl, ts in {(bool(a), bool(b), bool(c)) for a, b, c in zip(full, clean, has_ts)}:
             idx = np.flatnonzero((full == fu) & (clean == cl) & (has_ts == ts))
-            sub = _take_hours(rows, idx)
+            sub = rows.take(idx)
             payload = pgbinary.encode(
                 [sub.tenant_id, sub.meter_id, sub.day, sub.value,
                  None if fu else sub.coverage, None if cl else sub.flags, sub.valid_count,

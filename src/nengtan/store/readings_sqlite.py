@@ -18,7 +18,6 @@ from nengtan.store.readings_store import (
     _date_to_index,
     _day_meta_from_rows,
     _days_from_rows,
-    _empty_hours,
     _hour_rows_from,
     _raw_from_tuples,
     _uniform,
@@ -142,26 +141,6 @@ class SqliteReadings(ReadingsStore):
                  rows.tenant_id, rows.meter_id, rows.day, rows.value, rows.coverage, rows.flags,
                  rows.valid_count, rows.raw_count, rows.first_ts, rows.last_ts, full, clean)],
         )
-
-    def read_hour_ranges(self, ranges):
-        cur = self.cursor()
-        out = []
-        for t, m, lo, hi in sorted(ranges, key=lambda r: (r[1], r[2])):
-            if hi < lo:
-                continue
-            cur.execute(
-                "SELECT meter_id, day, value, coverage, flags FROM rollup_hour "
-                "WHERE tenant_id = ? AND meter_id = ? AND day >= ? AND day <= ? ORDER BY day",
-                (int(t), int(m), index_date(lo).isoformat(), index_date(hi).isoformat()))
-            out.extend(cur.fetchall())
-        if not out:
-            return _empty_hours()
-        m, d, v, c, f = zip(*out)
-        full, clean = np.full(24, FULL_HOUR, np.int16), np.zeros(24, np.int16)
-        return (np.array(m, np.int32), np.array([_date_to_index(x) for x in d], np.int64),
-                np.stack([np.frombuffer(x, "<f8") for x in v]),
-                np.stack([full if x is None else np.frombuffer(x, "<i2") for x in c]),
-                np.stack([clean if x is None else np.frombuffer(x, "<i2") for x in f]))
 
     def read_tails(self, tenant_ids, meter_ids) -> dict[int, tuple[RawRows, bool]]:
         """Each meter's stored tail (``meter_tails``): its newest readings, and whether they are

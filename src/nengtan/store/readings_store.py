@@ -75,6 +75,25 @@ class HourRows:
     first_ts: np.ndarray  # µs; NO_TS if none
     last_ts: np.ndarray
 
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def take(self, idx: np.ndarray) -> HourRows:
+        return HourRows(*(getattr(self, f)[idx] for f in HourRows.__dataclass_fields__))
+
+    @staticmethod
+    def empty() -> HourRows:
+        z, e = np.empty(0, np.int32), np.empty(0, np.int64)
+        h = np.empty((0, 24), np.int16)
+        return HourRows(z, z, e, np.empty((0, 24)), h, h, z, z, e, e)
+
+    @staticmethod
+    def concat(parts: list[HourRows]) -> HourRows:
+        if not parts:
+            return HourRows.empty()
+        return HourRows(*(np.concatenate([getattr(p, f) for p in parts])
+                          for f in HourRows.__dataclass_fields__))
+
 
 @dataclass
 class PeriodRows:
@@ -268,6 +287,12 @@ class ReadingsStore(ABC):
         m, d, v, c, _ = self.read_hours(tenant_ids, meter_ids, day_lo, day_hi)
         return m, d, v, c
 
+    def read_hour_ranges(self, ranges):
+        """(meter_id, day, value (n, 24), coverage, flags) of ``rollup_hour`` for
+        (tenant, meter, day_lo, day_hi) ranges, sorted by meter and day."""
+        rows = self.read_hour_rows(ranges)
+        return rows.meter_id, rows.day, rows.value, rows.coverage, rows.flags
+
     def read_hours(self, tenant_ids, meter_ids, day_lo: int, day_hi: int):
         """``rollup_hour`` rows of the meters for UTC days [day_lo, day_hi], sorted by meter and
         day: (meter_id, day, value (n, 24), coverage, flags)."""
@@ -305,19 +330,12 @@ def _days_from_rows(rows):
 
 def _hour_rows_from(rows: list[tuple]) -> HourRows:
     if not rows:
-        z = np.empty(0, np.int32)
-        return HourRows(z, z, np.empty(0, np.int64), np.empty((0, 24)), np.empty((0, 24), np.int16),
-                        np.empty((0, 24), np.int16), z, z, np.empty(0, np.int64),
-                        np.empty(0, np.int64))
+        return HourRows.empty()
     t, m, d, v, c, f, vc, rc, a, b = zip(*rows)
     return HourRows(np.array(t, np.int32), np.array(m, np.int32), np.array(d, np.int64),
                     np.stack(v).astype(np.float64), np.stack(c).astype(np.int16),
                     np.stack(f).astype(np.int16), np.array(vc, np.int32), np.array(rc, np.int32),
                     np.array(a, np.int64), np.array(b, np.int64))
-
-
-def _take_hours(rows: HourRows, idx: np.ndarray) -> HourRows:
-    return HourRows(*(getattr(rows, f)[idx] for f in HourRows.__dataclass_fields__))
 
 
 def _empty_hours():
