@@ -14,39 +14,20 @@ from pathlib import Path
 import typer
 
 from nengtan import __version__
+from nengtan.commands import cems as cems_cmd
+from nengtan.commands import entries as entries_cmd
+from nengtan.commands import quality as quality_cmd
+from nengtan.commands.common import DbOption
+from nengtan.commands.common import engine as _engine
+from nengtan.commands.common import fail as _fail
 
 app = typer.Typer(help="能碳 nengtan — digital energy-carbon management center", no_args_is_help=True,
                   add_completion=False)
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-DbOption = typer.Option(None, "--db", help="Database URL (sqlite:///path or postgresql+psycopg://...).")
-
-
-def _engine(url: str | None, upgrade: bool = True):
-    from sqlalchemy.orm import Session
-
-    from nengtan.services import meters
-    from nengtan.store import db
-
-    engine = db.make_engine(url)
-    if upgrade:
-        db.upgrade(engine)
-        with Session(engine) as s, s.begin():
-            meters.seed_carriers(s)
-    return engine
-
-
-def _fail(exc: Exception) -> None:
-    from nengtan.errors import InputError
-
-    if isinstance(exc, InputError):
-        typer.echo(f"{len(exc.issues)} problem(s); nothing was applied:", err=True)
-        for issue in exc.issues:
-            typer.echo(f"  {issue}  |  {issue.message('zh-CN')}", err=True)
-    else:
-        typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(code=2)
+app.add_typer(quality_cmd.app, name="quality")
+app.add_typer(cems_cmd.app, name="cems")
+app.add_typer(entries_cmd.app, name="entries")
 
 
 @app.command()

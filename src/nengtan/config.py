@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         default=500_000, description="Rows per transaction when ingesting large files."
     )
     echo_sql: bool = False
+    evidence_dir: Path | None = Field(
+        default=None, description="Directory of evidence files (default <home>/evidence).")
+
+    def resolved_evidence_dir(self) -> Path:
+        return (self.evidence_dir or self.home / "evidence").resolve()
 
     def resolved_database_url(self) -> str:
         if self.database_url:

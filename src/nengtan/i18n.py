@@ -1,5 +1,9 @@
 """Message catalogues: keys in code, texts in ``locales/zh-CN.json`` and ``locales/en.json``.
 
+Each capability may keep its own keys in ``locales/<lang>/<capability>.json``; those files are
+merged into the language's catalogue (a key defined twice is an error, so fragments cannot
+silently override each other).
+
 zh-CN is the default language.  ``t("rule.required", "en", field="code")`` formats the English
 text of a key; a key missing from a catalogue falls back to the other language and then to the
 key itself, so a missing translation is visible instead of crashing.
@@ -17,8 +21,18 @@ DEFAULT_LANGUAGE = "zh-CN"
 
 @lru_cache(maxsize=None)
 def catalogue(lang: str) -> dict[str, str]:
-    text = resources.files("nengtan").joinpath("locales", f"{lang}.json").read_text("utf-8")
-    return json.loads(text)
+    root = resources.files("nengtan").joinpath("locales")
+    merged: dict[str, str] = json.loads(root.joinpath(f"{lang}.json").read_text("utf-8"))
+    fragments = root.joinpath(lang)
+    if fragments.is_dir():
+        for part in sorted(fragments.iterdir(), key=lambda p: p.name):
+            if not part.name.endswith(".json"):
+                continue
+            for key, text in json.loads(part.read_text("utf-8")).items():
+                if key in merged:
+                    raise ValueError(f"locale key {key!r} defined twice ({lang}/{part.name})")
+                merged[key] = text
+    return merged
 
 
 def normalise_language(lang: str | None) -> str:

@@ -2,14 +2,18 @@
 
 from nengtan.api.routers import (
     carriers,
+    cems,
+    collect,
     economics,
     exchange,
     fuel_deliveries,
+    manual_entries,
     meters,
     nodes,
     production,
     products,
     quality,
+    quality_rules,
     readings,
     reference,
     status,
@@ -18,6 +22,7 @@ from nengtan.api.routers import (
 
 ROUTERS = [
     status.router, nodes.router, carriers.router, meters.router, readings.router,
-    quality.router, tariffs.router, products.router, production.router, economics.router,
+    quality.router, quality_rules.router, collect.router, manual_entries.router, cems.router,
+    tariffs.router, products.router, production.router, economics.router,
     fuel_deliveries.router, reference.router, exchange.router,
 ]

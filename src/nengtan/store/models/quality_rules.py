@@ -1,0 +1,3 @@
+"""Configured data-quality rules (range, rate of change, stuck, balance ...)."""
+
+from __future__ import annotations
