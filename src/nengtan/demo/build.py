@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from nengtan.demo import faults, model, structure
+from nengtan.demo import extras, faults, model, structure
 from nengtan.demo.readings import MeterReadings, meter_readings
 from nengtan.services import ingest, meters, org, production, tariffs
 from nengtan.store import meta
@@ -108,6 +108,7 @@ def build_demo(engine: Engine, today: date | None = None, seed: int = 2025,
         for event in events:
             meters.add_event(s, event, created_by="demo")
         _write_records(s, ctx, sim)
+    extras.add_all(engine, ctx, ids, start, last, tz)
     with engine.begin() as conn:
         meta.put(conn, "demo", json.dumps({"version": VERSION, "today": today.isoformat(),
                                            "seed": seed, "start": start.isoformat()}))

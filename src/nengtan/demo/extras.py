@@ -1,0 +1,21 @@
+"""Demo content of capabilities built on top of the metered park (CEMS, quality rules, manual
+entries ...), added after the readings and records are in.  Each capability has one module with
+``add(engine, ctx, ids, start, last, tz)``."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from nengtan.demo import cems_demo, manual_demo, quality_demo
+from nengtan.demo.context import Context
+
+STEPS = (cems_demo.add, quality_demo.add, manual_demo.add)
+
+
+def add_all(engine: Engine, ctx: Context, ids: dict[str, int], start: date, last: date,
+            tz: ZoneInfo) -> None:
+    for step in STEPS:
+        step(engine, ctx, ids, start, last, tz)
