@@ -15,6 +15,7 @@ import typer
 
 from nengtan import __version__
 from nengtan.commands import cems as cems_cmd
+from nengtan.commands import collect as collect_cmd
 from nengtan.commands import entries as entries_cmd
 from nengtan.commands import quality as quality_cmd
 from nengtan.commands.common import DbOption
@@ -25,6 +26,7 @@ app = typer.Typer(help="能碳 nengtan — digital energy-carbon management cent
                   add_completion=False)
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.command("collect")(collect_cmd.collect)
 app.add_typer(quality_cmd.app, name="quality")
 app.add_typer(cems_cmd.app, name="cems")
 app.add_typer(entries_cmd.app, name="entries")

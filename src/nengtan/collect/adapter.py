@@ -87,10 +87,13 @@ class AdapterStats:
 class AdapterContext:
     """The collector's services, as one adapter sees them."""
 
-    def __init__(self, collector: str, name: str, sink: Sink, tagmap: TagMap,
-                 stats: AdapterStats, event: Callable[..., None]):
+    def __init__(self, collector: str, name: str, kind: str, sink: Sink, tagmap: TagMap,
+                 stats: AdapterStats, event: Callable[..., None], qualify_tags: bool = False):
         self.collector = collector
         self.name = name
+        self.kind = kind
+        #: Look tags up as ``<device>/<tag>`` before ``<tag>`` (MQTT gateways).
+        self.qualify_tags = qualify_tags
         self.sink = sink
         self.tagmap = tagmap
         self.stats = stats
@@ -130,6 +133,8 @@ class AdapterContext:
 class Adapter:
     kind: ClassVar[str]
     Settings: ClassVar[type[AdapterSettings]] = AdapterSettings
+    #: Tags are qualified by the device they come from (see AdapterContext.qualify_tags).
+    qualify_tags: ClassVar[bool] = False
 
     def __init__(self, settings: AdapterSettings, ctx: AdapterContext):
         self.settings = settings

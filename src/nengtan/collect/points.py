@@ -8,7 +8,7 @@ the adapter's tag map turns it into a target (a meter, or a CEMS monitor paramet
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -53,4 +53,4 @@ class Letter:
 
 
 def now_us() -> int:
-    return int(datetime.now(timezone.utc).timestamp() * 1_000_000)
+    return int(datetime.now(UTC).timestamp() * 1_000_000)
