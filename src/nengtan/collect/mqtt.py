@@ -64,6 +64,7 @@ class MqttAdapter(Adapter):
         inbox: asyncio.Queue = asyncio.Queue()
         lost: asyncio.Future = loop.create_future()
         connected: asyncio.Future = loop.create_future()
+        subscribed: asyncio.Future = loop.create_future()
         naive_tz = ZoneInfo(s.naive_timezone) if s.naive_timezone else None
         client = self._client(s)
         getter: asyncio.Future | None = None
@@ -77,6 +78,9 @@ class MqttAdapter(Adapter):
             if not reason.is_failure:
                 c.subscribe([(t, s.qos) for t in s.topics])
 
+        def on_subscribe(c, userdata, mid, reasons, properties):
+            loop.call_soon_threadsafe(settle, subscribed, reasons)
+
         def on_disconnect(c, userdata, flags, reason, properties):
             loop.call_soon_threadsafe(settle, lost, reason)
 
@@ -85,6 +89,7 @@ class MqttAdapter(Adapter):
 
         client.on_connect, client.on_disconnect, client.on_message = (
             on_connect, on_disconnect, on_message)
+        client.on_subscribe = on_subscribe
         kwargs = {}
         if s.protocol == "5":
             props = Properties(PacketTypes.CONNECT)
@@ -100,6 +105,10 @@ class MqttAdapter(Adapter):
             reason = await asyncio.wait_for(connected, s.connect_timeout_s)
             if reason.is_failure:
                 raise ConnectionError(f"broker refused the connection: {reason}")
+            granted = await asyncio.wait_for(subscribed, s.connect_timeout_s)
+            refused = [t for t, r in zip(s.topics, granted) if r.is_failure]
+            if refused:
+                raise ConnectionError(f"broker refused the subscription to {refused}")
             self.ctx.connected()
             while True:
                 getter = asyncio.ensure_future(inbox.get())
