@@ -29,18 +29,19 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import datetime, timedelta, timezone
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy import text
 
-from nengtan.services import ingest, meters, org, query
+from nengtan.services import ingest, query
 from nengtan.store import db, pgbinary
 from nengtan.timeseries.calendar import DAY_US
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import fresh_database, setup_meters  # noqa: E402
 
 START_US = 1_735_689_600 * 1_000_000  # 2025-01-01T00:00:00Z
 
@@ -66,15 +67,6 @@ def parse_args() -> argparse.Namespace:
     return a
 
 
-def fresh_database(admin_url: str, name: str) -> str:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
 def consumption(meters_n: int, steps: int, per_hour: int, seed: int = 7) -> np.ndarray:
     """kWh per meter and interval: a daily shape, a per-meter scale and noise (deterministic);
     multiples of 1/1024 kWh so that sums are exact in binary floating point."""
@@ -84,18 +76,6 @@ def consumption(meters_n: int, steps: int, per_hour: int, seed: int = 7) -> np.n
     scale = rng.uniform(20, 400, size=(meters_n, 1)) / per_hour
     noise = rng.uniform(0.9, 1.1, size=(meters_n, steps))
     return np.round(scale * shape[None, :] * noise * 1024) / 1024
-
-
-def setup_meters(engine, n: int, interval: int) -> np.ndarray:
-    with Session(engine) as s, s.begin():
-        meters.seed_carriers(s)
-        org.create(s, {"code": "BENCH-P", "name_zh": "基准园区", "kind": "park", "timezone": "UTC"})
-        org.create(s, {"code": "BENCH-E", "name_zh": "基准企业", "kind": "enterprise", "parent": "BENCH-P"})
-        org.create(s, {"code": "BENCH-S", "name_zh": "基准厂区", "kind": "site", "parent": "BENCH-E"})
-        ids = [meters.create(s, {"code": f"B-{i:05d}", "name_zh": f"表计{i}", "node": "BENCH-S",
-                                 "carrier": "electricity", "unit": "kWh", "interval_s": interval,
-                                 "level": 3}).id for i in range(n)]
-    return np.array(ids, np.int32)
 
 
 def main() -> None:

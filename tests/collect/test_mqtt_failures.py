@@ -50,7 +50,10 @@ def _stored(engine) -> tuple[int, int]:
     with engine.connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM readings")).scalar()
         distinct = conn.execute(text(
-            "SELECT count(*) FROM (SELECT DISTINCT meter_id, ts FROM readings) d")).scalar()
+            # Per meter: a DISTINCT over all (meter, ts) pairs gets a hash plan sized for a
+            # tiny table and runs for minutes.
+            "SELECT CAST(coalesce(sum(c), 0) AS bigint) FROM (SELECT count(DISTINCT ts) c FROM readings "
+            "GROUP BY meter_id) d")).scalar()
     return total, distinct
 
 

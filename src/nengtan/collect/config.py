@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -41,6 +41,9 @@ class Flush(BaseModel):
     max_points: int = Field(50_000, ge=1, description="Commit when this many points are buffered.")
     max_delay_s: float = Field(0.5, gt=0, description="...or when the oldest buffered point is this old.")
     high_water: int = Field(1_000_000, ge=1, description="Adapters wait while this many are buffered.")
+    writer: Literal["auto", "thread", "process"] = Field(
+        "auto", description="Commit on a thread or in a process of its own (auto: a process "
+        "on PostgreSQL, a thread on SQLite).")
     retry_initial_s: float = Field(0.5, gt=0)
     retry_max_s: float = Field(30.0, gt=0)
 

@@ -77,6 +77,7 @@ class Collector:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.sink.close()
             await flusher
+            await asyncio.to_thread(self.sink.shutdown)
             self._record_event(kind="stopped", adapter=None, device=None, severity="info",
                                detail=self._totals())
             await health.close()

@@ -1,7 +1,8 @@
 """From submitted points to committed readings, dead letters and acknowledgements.
 
-Adapters hand points to the sink; a flusher task commits them in batches (``flush.max_points``
-or ``flush.max_delay_s``, whichever comes first) on a worker thread while new points keep
+Adapters hand points to the sink; a flusher task maps them to meters (``tagmap``) and commits
+them in batches (``flush.max_points`` or ``flush.max_delay_s``, whichever comes first) through a
+writer (``writer``: a thread, or a process of its own on PostgreSQL) while new points keep
 arriving.  Only after a batch is committed are its acknowledgements called (for MQTT: the
 PUBACK of each message), so a crash at any moment leaves every unacknowledged message with the
 broker, which delivers it again; storing it again is a no-op because readings are idempotent
@@ -23,19 +24,27 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from nengtan.collect.points import Letter, Points, now_us
 from nengtan.collect.tagmap import UNKNOWN
-from nengtan.errors import InputError
+from nengtan.collect.writer import (
+    CemsGroup,
+    Job,
+    JobResult,
+    Poison,
+    ProcessWriter,
+    ReadingGroup,
+    ThreadWriter,
+    Transient,
+)
 from nengtan.services import ingest
-from nengtan.store.models import DeadLetter
 
 if TYPE_CHECKING:  # pragma: no cover
     from nengtan.collect.adapter import AdapterContext
@@ -62,23 +71,14 @@ class Entry:
         return len(self.points) if self.points is not None else 1
 
 
-@dataclass
-class _Outcome:
-    """What one committed batch did, for the counters."""
-
-    per_device: dict = field(default_factory=dict)  # (ctx, device) → {stored, rejected, dead_lettered}
-    per_adapter: dict = field(default_factory=dict)  # ctx → {duplicates, revised}
-
-    def add(self, ctx, device, **delta: int) -> None:
-        row = self.per_device.setdefault((ctx, device), {})
-        for k, v in delta.items():
-            row[k] = row.get(k, 0) + v
-
-
 class Sink:
     def __init__(self, engine: Engine, collector: str, flush: Flush,
                  event: Callable[..., None] | None = None):
         self.engine = engine
+        use_process = flush.writer == "process" or (
+            flush.writer == "auto" and engine.dialect.name == "postgresql")
+        self.writer = (ProcessWriter(engine.url.render_as_string(hide_password=False))
+                       if use_process else ThreadWriter(engine))
         self.collector = collector
         self.flush = flush
         self._event = event or (lambda **kw: None)
@@ -168,6 +168,11 @@ class Sink:
         self._closing = True
         self._kick.set()
 
+    def shutdown(self) -> None:
+        """Stop the writer (after ``run`` has returned)."""
+        self.writer.close()
+        self._executor.shutdown(wait=True)
+
     async def _commit_all(self, loop, batch: list[Entry]) -> None:
         """Commit ``batch`` in order; transact entries run alone between the data around them."""
         start = 0
@@ -193,29 +198,28 @@ class Sink:
     async def _commit_data(self, loop, entries: list[Entry]) -> None:
         began = time.perf_counter()
         try:
-            outcome = await self._retrying(loop, lambda: self._store(entries))
-        except _Poison:
+            result = await self._retrying(loop, lambda: self._write(entries))
+        except Poison:
             # Entry by entry: the poisonous ones become dead letters, the rest are stored.
             for entry in entries:
                 await self._commit_one(loop, entry)
             return
-        self._settle(entries, outcome)
+        self._settle(entries, result)
         self.flushes += 1
         self.last_flush_s = time.perf_counter() - began
         self.last_commit_at = time.time()
 
     async def _commit_one(self, loop, entry: Entry) -> None:
         try:
-            outcome = await self._retrying(loop, lambda: self._store([entry]))
-        except _Poison as poison:
+            result = await self._retrying(loop, lambda: self._write([entry]))
+        except Poison as poison:
             letter = Letter("dead.store_failed", _payload_of(entry), entry.source or "",
-                            entry.device, {"error": str(poison.__cause__)[:500]})
-            replacement = Entry(entry.ctx, device=entry.device, letter=letter, ack=entry.ack)
-            outcome = await self._retrying(loop, lambda: self._store([replacement]))
+                            entry.device, {"error": str(poison)[:500]})
             if entry.points is not None:
                 entry.ctx.stats.count(entry.device, rejected=len(entry.points))
-            entry = replacement
-        self._settle([entry], outcome)
+            entry = Entry(entry.ctx, device=entry.device, letter=letter, ack=entry.ack)
+            result = await self._retrying(loop, lambda: self._write([entry]))
+        self._settle([entry], result)
 
     async def _retrying(self, loop, work: Callable[[], Any]) -> Any:
         """Run ``work`` on the sink thread; retry while the database is unreachable."""
@@ -223,29 +227,37 @@ class Sink:
         while True:
             try:
                 return await loop.run_in_executor(self._executor, work)
+            except Transient as exc:
+                error = str(exc)
             except (OperationalError, InterfaceError) as exc:
-                transient = True
-                error = exc
+                error = str(exc)
             except DBAPIError as exc:
-                transient = bool(exc.connection_invalidated)
-                error = exc
+                if not exc.connection_invalidated:
+                    raise Poison(str(exc)[:500]) from exc
+                error = str(exc)
+            except Poison:
+                raise
             except Exception as exc:
-                raise _Poison() from exc
-            if not transient:
-                raise _Poison() from error
+                raise Poison(f"{exc.__class__.__name__}: {exc}"[:500]) from exc
             self.flush_errors += 1
-            log.warning("database unavailable (%s); retrying in %.1f s", error.__class__.__name__,
-                        delay)
+            log.warning("database unavailable (%s); retrying in %.1f s", error[:200], delay)
             self._event(kind="error", adapter=None, device=None, severity="error",
-                        detail={"error": str(error)[:300], "retry_in_s": delay})
+                        detail={"error": error[:300], "retry_in_s": delay})
             await asyncio.sleep(delay)
             delay = min(self.flush.retry_max_s, delay * 2)
 
-    def _settle(self, entries: list[Entry], outcome: _Outcome) -> None:
-        for (ctx, device), delta in outcome.per_device.items():
-            ctx.stats.count(device, **delta)
-        for ctx, delta in outcome.per_adapter.items():
-            ctx.stats.total.add(**delta)
+    def _settle(self, entries: list[Entry], result: JobResult) -> None:
+        for k, entry in enumerate(entries):
+            stored, rejected, dead = (int(result.stored[k]), int(result.rejected[k]),
+                                      int(result.dead_lettered[k]))
+            if stored or rejected or dead:
+                entry.ctx.stats.count(entry.device, stored=stored, rejected=rejected,
+                                      dead_lettered=dead)
+        adapters = {e.ctx.name: e.ctx for e in entries}
+        for name, n in result.duplicates.items():
+            adapters[name].stats.total.add(duplicates=n)
+        for name, n in result.revised.items():
+            adapters[name].stats.total.add(revised=n)
         for entry in entries:
             if entry.ack is not None:
                 try:
@@ -253,167 +265,92 @@ class Sink:
                 except Exception:
                     log.debug("ack failed", exc_info=True)
 
-    # -- the transaction (sink thread) -------------------------------------------------------
+    # -- preparing a job (sink thread) -------------------------------------------------------
 
-    def _store(self, entries: list[Entry]) -> _Outcome:
-        outcome = _Outcome()
-        with self.engine.begin() as conn:
-            letters: list[tuple[Entry, Letter]] = []
-            groups: dict[Any, list] = {}
-            cems: dict[tuple[str, str], list] = {}
-            for entry in entries:
-                if entry.letter is not None:
-                    letters.append((entry, entry.letter))
-                    continue
-                self._route(conn, entry, groups, cems, letters, outcome)
-            for ctx, parts in groups.items():
-                self._ingest(conn, ctx, parts, letters, outcome)
-            for (code, param), parts in cems.items():
-                self._ingest_cems(conn, code, param, parts, letters, outcome)
-            if letters:
-                conn.execute(insert(DeadLetter), [{
-                    "collector": self.collector, "adapter": entry.ctx.name,
-                    "source": (letter.source or "")[:400], "reason": letter.reason,
-                    "detail": {**letter.detail, **({"device": letter.device} if letter.device else {})},
-                    "payload": letter.payload, "status": "open"} for entry, letter in letters])
-                for entry, letter in letters:
-                    outcome.add(entry.ctx, letter.device, dead_lettered=1)
-        return outcome
+    def _write(self, entries: list[Entry]) -> JobResult:
+        return self.writer.write(self._prepare(entries))
 
-    def _route(self, conn, entry: Entry, groups, cems, letters, outcome) -> None:
-        pts = entry.points
-        ctx = entry.ctx
-        idx = ctx.tagmap.resolve(conn, pts.tag, entry.device if ctx.qualify_tags else None)
-        unknown = idx == UNKNOWN
-        if unknown.any():
-            bad = np.flatnonzero(unknown)
-            letters.append((entry, Letter("dead.unknown_tag", _points_json(pts, bad),
-                                          entry.source or "", entry.device,
-                                          {"tags": sorted({pts.tag[i] for i in bad})[:100],
-                                           "count": len(bad)})))
-            outcome.add(ctx, entry.device, rejected=len(bad))
+    def _prepare(self, entries: list[Entry]) -> Job:
+        """Map points to meters, turn unusable points into letters, group rows per adapter."""
+        job = Job(self.collector, len(entries), [e.ctx.name for e in entries],
+                  [e.source or "" for e in entries], [e.device for e in entries])
+        meter_parts: dict[str, list] = {}
+        cems_parts: dict[tuple[str, str], list] = {}
         lo, hi = ingest.MIN_TS_US, now_us() + ingest.MAX_FUTURE_US
-        out_of_range = ~unknown & ((pts.ts < lo) | (pts.ts > hi))
-        if out_of_range.any():
-            bad = np.flatnonzero(out_of_range)
-            letters.append((entry, Letter("dead.bad_timestamp", _points_json(pts, bad),
-                                          entry.source or "", entry.device,
-                                          {"count": len(bad), "rule": "rule.ts_range"})))
-            outcome.add(ctx, entry.device, rejected=len(bad))
-        keep = np.flatnonzero(~unknown & ~out_of_range)
-        if not len(keep):
-            return
-        targets = ctx.tagmap.targets
-        kinds = np.array([targets[i].kind == "meter" for i in idx[keep]], bool)
-        meter_rows, cems_rows = keep[kinds], keep[~kinds]
-        if len(meter_rows):
-            groups.setdefault(ctx, []).append((entry, meter_rows, idx[meter_rows]))
-        for i in cems_rows:
-            t = targets[idx[i]]
-            cems.setdefault((t.cems, t.param), []).append((entry, int(i)))
+        for k, entry in enumerate(entries):
+            if entry.letter is not None:
+                job.letters.append((k, entry.letter))
+                continue
+            pts, ctx = entry.points, entry.ctx
+            idx = ctx.tagmap.resolve(self.engine, pts.tag, entry.device if ctx.qualify_tags else None)
+            unknown = idx == UNKNOWN
+            if unknown.any():
+                bad = np.flatnonzero(unknown)
+                job.letters.append((k, Letter(
+                    "dead.unknown_tag", _points_json(pts, bad), entry.source or "", entry.device,
+                    {"tags": sorted({pts.tag[i] for i in bad})[:100], "count": len(bad)})))
+                ctx.stats.count(entry.device, rejected=len(bad))
+            out_of_range = ~unknown & ((pts.ts < lo) | (pts.ts > hi))
+            if out_of_range.any():
+                bad = np.flatnonzero(out_of_range)
+                job.letters.append((k, Letter(
+                    "dead.bad_timestamp", _points_json(pts, bad), entry.source or "",
+                    entry.device, {"count": len(bad), "rule": "rule.ts_range"})))
+                ctx.stats.count(entry.device, rejected=len(bad))
+            keep = np.flatnonzero(~unknown & ~out_of_range)
+            if not len(keep):
+                continue
+            targets = ctx.tagmap.targets
+            is_meter = np.fromiter((targets[i].kind == "meter" for i in idx[keep]), bool, len(keep))
+            rows = keep[is_meter]
+            if len(rows):
+                meter_parts.setdefault(ctx.name, [ctx, []])[1].append((k, entry, rows, idx[rows]))
+            for i in keep[~is_meter]:
+                t = targets[idx[i]]
+                cems_parts.setdefault((t.cems, t.param), []).append((k, entry, int(i)))
+        for ctx, parts in meter_parts.values():
+            job.groups.append(_reading_group(ctx, parts))
+        for (code, param), parts in cems_parts.items():
+            job.cems.append(CemsGroup(
+                code, param, np.array([e.points.ts[i] for _, e, i in parts], np.int64),
+                np.array([e.points.value[i] for _, e, i in parts], np.float64),
+                np.array([k for k, _, _ in parts], np.int64)))
+        return job
 
-    def _ingest(self, conn, ctx, parts, letters, outcome) -> None:
-        targets = ctx.tagmap.targets
-        meter_id = np.concatenate([[targets[t].meter_id for t in tidx] for _, _, tidx in parts])
-        ts = np.concatenate([e.points.ts[rows] for e, rows, _ in parts])
-        value = np.concatenate([e.points.value[rows] for e, rows, _ in parts])
-        quality = None
-        if any(e.points.quality is not None for e, _, _ in parts):
-            quality = np.concatenate([
-                e.points.quality[rows] if e.points.quality is not None
-                else np.zeros(len(rows), np.int16) for e, rows, _ in parts])
-        tidx = np.concatenate([t for _, _, t in parts])
-        unit = None
-        if any(targets[t].unit or targets[t].linear for t in np.unique(tidx)):
-            scale = np.array([targets[t].scale for t in tidx])
-            offset = np.array([targets[t].offset for t in tidx])
-            value = value * scale + offset
-            unit = np.array([targets[t].unit for t in tidx], dtype=object)
-        owner = np.concatenate([np.full(len(rows), k) for k, (_, rows, _) in enumerate(parts)])
-        reason = None
-        if quality is not None and (quality == 3).any():
-            reason = np.array([None] * len(ts), dtype=object)
+
+def _reading_group(ctx: AdapterContext, parts: list) -> ReadingGroup:
+    targets = ctx.tagmap.targets
+    tidx = np.concatenate([t for _, _, _, t in parts])
+    meter_of = np.fromiter((t.meter_id if t.meter_id is not None else -1 for t in targets),
+                           np.int64, len(targets))
+    ts = np.concatenate([e.points.ts[rows] for _, e, rows, _ in parts])
+    value = np.concatenate([e.points.value[rows] for _, e, rows, _ in parts])
+    owner = np.concatenate([np.full(len(rows), k, np.int64) for k, _, rows, _ in parts])
+    quality = reason = unit = None
+    if any(e.points.quality is not None for _, e, _, _ in parts):
+        quality = np.concatenate([e.points.quality[rows] if e.points.quality is not None
+                                  else np.zeros(len(rows), np.int16) for _, e, rows, _ in parts])
+        if (quality == 3).any():
+            reason = np.full(len(ts), None, dtype=object)
             reason[quality == 3] = f"rejected at source ({ctx.name})"
-        batch = ingest.ReadingBatch(np.asarray(meter_id, np.int64), ts, value, quality, reason,
-                                    unit, np.arange(len(ts)))
-        while True:
-            try:
-                # ingest() validates the whole batch before it writes anything, so a rejected
-                # batch leaves the transaction clean for the retry without the bad rows.
-                result = ingest.ingest(conn, batch, source=f"collect:{ctx.kind}",
-                                       detail=f"{self.collector}/{ctx.name}")
-                break
-            except InputError as exc:
-                bad = np.unique([i.row for i in exc.issues if i.row is not None])
-                if not len(bad):
-                    raise
-                for k in np.unique(owner[bad]):
-                    entry = parts[k][0]
-                    mine = bad[owner[bad] == k]
-                    first = next(i for i in exc.issues if i.row in set(mine.tolist()))
-                    letters.append((entry, Letter(
-                        "dead.invalid", orjson.dumps([_point(batch, i) for i in mine]),
-                        entry.source or "", entry.device,
-                        {"rule": first.rule, "field": first.field, "count": len(mine)})))
-                    outcome.add(ctx, entry.device, rejected=len(mine))
-                keep = np.setdiff1d(np.arange(len(batch)), bad)
-                if not len(keep):
-                    return
-                batch, owner = _take(batch, keep), owner[keep]
-        counts = np.bincount(owner, minlength=len(parts))
-        for k, (entry, _, _) in enumerate(parts):
-            outcome.add(ctx, entry.device, stored=int(counts[k]))
-        row = outcome.per_adapter.setdefault(ctx, {"duplicates": 0, "revised": 0})
-        row["duplicates"] += result.unchanged
-        row["revised"] += result.revised
-
-    def _ingest_cems(self, conn, code, param, parts, letters, outcome) -> None:
-        from nengtan.services import cems as cems_service
-
-        ts = np.array([e.points.ts[i] for e, i in parts], np.int64)
-        value = np.array([e.points.value[i] for e, i in parts], np.float64)
-        try:  # like ingest(), ingest_points() validates before it writes
-            cems_service.ingest_points(conn, code, param, ts, value)
-        except InputError as exc:
-            by_entry: dict[int, tuple[Entry, list[int]]] = {}
-            for e, i in parts:
-                by_entry.setdefault(id(e), (e, []))[1].append(i)
-            for entry, rows in by_entry.values():
-                letters.append((entry, Letter(
-                    "dead.invalid", _points_json(entry.points, np.array(rows)), entry.source or "",
-                    entry.device, {"rule": exc.issues[0].rule if exc.issues else None,
-                                   "cems": code, "param": param, "count": len(rows)})))
-                outcome.add(entry.ctx, entry.device, rejected=len(rows))
-            return
-        for e, _ in parts:
-            outcome.add(e.ctx, e.device, stored=1)
-
-
-class _Poison(Exception):
-    """Storing failed for a reason that retrying will not fix."""
-
-
-def _take(batch: ingest.ReadingBatch, keep: np.ndarray) -> ingest.ReadingBatch:
-    pick = lambda a: None if a is None else np.asarray(a)[keep]
-    return ingest.ReadingBatch(batch.meter_id[keep], batch.ts[keep], batch.value[keep],
-                               pick(batch.quality), pick(batch.reason), pick(batch.unit),
-                               np.arange(len(keep)))
+    used = np.unique(tidx)
+    if any(targets[t].unit or targets[t].linear for t in used):
+        scale = np.fromiter((t.scale for t in targets), np.float64, len(targets))
+        offset = np.fromiter((t.offset for t in targets), np.float64, len(targets))
+        value = value * scale[tidx] + offset[tidx]
+        unit = np.array([t.unit for t in targets], dtype=object)[tidx]
+    return ReadingGroup(ctx.name, ctx.kind, meter_of[tidx], ts, value, owner, quality, reason,
+                        unit)
 
 
 def _iso(us: int) -> str:
     return np.datetime64(int(us), "us").astype(str) + "Z"
 
 
-def _point(batch: ingest.ReadingBatch, i: int) -> dict:
-    return {"meter_id": int(batch.meter_id[i]), "ts": _iso(batch.ts[i]),
-            "v": float(batch.value[i])}
-
-
 def _points_json(pts: Points, rows: np.ndarray) -> bytes:
     q = pts.quality
     return orjson.dumps([{"tag": pts.tag[i], "ts": _iso(pts.ts[i]), "v": float(pts.value[i]),
-                          **({"q": int(q[i])} if q is not None else {})} for i in rows],
-                        option=orjson.OPT_SERIALIZE_NUMPY)
+                          **({"q": int(q[i])} if q is not None else {})} for i in rows])
 
 
 def _payload_of(entry: Entry) -> bytes:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from nengtan import units
 from nengtan.collect.adapter import AdapterSettings
@@ -93,7 +93,7 @@ class TagMap:
             raise TagMapError(f"adapter {settings.name!r}: " + "; ".join(problems))
         return cls(targets, index, settings.meter_codes_as_tags)
 
-    def resolve(self, conn: Connection, tags: list[str], qualifier: str | None = None) -> np.ndarray:
+    def resolve(self, engine: Engine, tags: list[str], qualifier: str | None = None) -> np.ndarray:
         """Index into ``targets`` for every tag (UNKNOWN where unmapped).  With a
         ``qualifier`` (an MQTT gateway), ``<qualifier>/<tag>`` is tried before ``<tag>``."""
         get = self._index.get
@@ -104,17 +104,18 @@ class TagMap:
         idx = np.fromiter(out, np.int64, len(out))
         if self._codes_as_tags and (idx == UNKNOWN).any():
             missing = {tags[i] for i in np.flatnonzero(idx == UNKNOWN)}
-            if self._learn(conn, missing):
+            if self._learn(engine, missing):
                 idx[idx == UNKNOWN] = [get(tags[i], UNKNOWN) for i in np.flatnonzero(idx == UNKNOWN)]
         return idx
 
-    def _learn(self, conn: Connection, tags: set[str]) -> bool:
+    def _learn(self, engine: Engine, tags: set[str]) -> bool:
         now = time.monotonic()
         ask = [t for t in tags if now - self._unknown_since.get(t, -RELOOK_S) >= RELOOK_S]
         if not ask:
             return False
-        found = conn.execute(select(Meter.code, Meter.id).where(
-            Meter.code.in_(ask), Meter.kind != "virtual")).all()
+        with engine.connect() as conn:
+            found = conn.execute(select(Meter.code, Meter.id).where(
+                Meter.code.in_(ask), Meter.kind != "virtual")).all()
         for code, meter_id in found:
             self._index[code] = len(self.targets)
             self.targets.append(Target("meter", meter_id=meter_id))

@@ -66,7 +66,8 @@ from nengtan.timeseries.rollup import HourBlock, PeriodRollup, coarsen, hour_blo
 AFFECT = 3
 CONTEXT_NEED = 4
 NEIGHBOUR_DAYS = 24
-#: Raw readings kept per meter in ``meter_tails``.
+#: Raw readings kept per meter in ``meter_tails`` at least; more for meters read more often
+#: than every few minutes (see ``_tail_start``).
 TAIL_N = 16
 
 
@@ -264,6 +265,25 @@ def _append_plan(info: MeterInfo, change: Change, tail) -> MeterPlan | None:
     return mp
 
 
+def _tail_start(window: RawRows) -> int:
+    """First reading to keep in the tail: enough for the next append to take the append path.
+
+    An append recomputes from the start of the hour holding the ``AFFECT``-th last valid
+    reading and needs ``CONTEXT_NEED`` valid readings before that; for meters read every minute
+    or second that reaches further back than ``TAIL_N`` readings.
+    """
+    n = len(window)
+    first = max(0, n - TAIL_N)
+    valid_idx = np.flatnonzero(window.quality != Quality.REJECTED)
+    if len(valid_idx) < AFFECT:
+        return 0
+    affected = int(window.ts[valid_idx[-AFFECT]])
+    hour_start = affected - affected % HOUR_US
+    before = valid_idx[window.ts[valid_idx] < hour_start]
+    need = int(before[-CONTEXT_NEED]) if len(before) >= CONTEXT_NEED else 0
+    return min(first, need)
+
+
 def _plan_full(store: ReadingsStore, infos, changes, ids: list[int], out: Plan) -> None:
     """Whole-day windows with enough context on both sides, read from ``readings``."""
     if not ids:
@@ -391,9 +411,10 @@ def _compute_meter(mp: MeterPlan, result: Result) -> _PeriodJob:
     result.spans.append((info.tenant_id, info.id, new_spans))
     result.findings += [(info.tenant_id, info.id, f) for f in found if lo_us <= f.start_us < hi_us]
     if mp.open_after:
-        tail = window.take(np.arange(max(0, len(window) - TAIL_N), len(window)))
+        first = _tail_start(window)
+        tail = window.take(np.arange(first, len(window)))
         complete = (mp.tail_complete if mp.append_from is not None else mp.open_before)
-        result.tails.append((info.tenant_id, info.id, tail, complete and len(window) <= TAIL_N))
+        result.tails.append((info.tenant_id, info.id, tail, complete and first == 0))
 
     old = mp.spans
     old_inside = (old.start >= lo_us) & (old.start < hi_us)
