@@ -104,3 +104,16 @@ def test_unknown_adapter_type_and_bad_keys_are_named():
     assert "collector.flush.max_points" in text_
     assert "adapters[0] (a).type: unknown adapter type 'carrier-pigeon'" in text_
     assert "adapters[1] (b).port" in text_ and "adapters[1] (b).colour" in text_
+
+
+def test_points_rejected_at_source_keep_their_reason(engine, site, start_collector, publisher):
+    prefix = unique_prefix()
+    c = start_collector({"adapters": [_adapter(prefix)]})
+    c.wait_until(lambda s: s["adapters"]["gw"]["state"] == "connected")
+    publisher.publish(f"{prefix}/gw01/batch", {"points": [
+        {"tag": "E1.kwh", "ts": T0_MS, "v": 5.0, "q": "rejected"},
+        {"tag": "E1.kwh", "ts": T0_MS + Q_MS, "v": 6.0}]})
+    c.wait_until(lambda s: s["totals"]["stored"] >= 2)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT quality, reason FROM readings ORDER BY ts")).all()
+    assert [tuple(r) for r in rows] == [(3, "rejected at source (gw)"), (0, None)]

@@ -23,6 +23,9 @@ class Points:
     ts: np.ndarray  # int64 µs UTC
     value: np.ndarray  # float64, as the device reports it (scale/unit applied by the tag map)
     quality: np.ndarray | None = None  # int16 Quality codes; None = all measured
+    #: Why a point is not measured (e.g. the device's status code), per point; None = the sink's
+    #: generic "rejected at source" text.
+    reason: list[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.tag)

@@ -332,7 +332,12 @@ def _reading_group(ctx: AdapterContext, parts: list) -> ReadingGroup:
                                   else np.zeros(len(rows), np.int16) for _, e, rows, _ in parts])
         if (quality == 3).any():
             reason = np.full(len(ts), None, dtype=object)
-            reason[quality == 3] = f"rejected at source ({ctx.name})"
+            given = np.concatenate([np.asarray(e.points.reason, dtype=object)[rows]
+                                    if e.points.reason is not None
+                                    else np.full(len(rows), None, dtype=object)
+                                    for _, e, rows, _ in parts])
+            rejected = quality == 3
+            reason[rejected] = [g or f"rejected at source ({ctx.name})" for g in given[rejected]]
     used = np.unique(tidx)
     if any(targets[t].unit or targets[t].linear for t in used):
         scale = np.fromiter((t.scale for t in targets), np.float64, len(targets))
