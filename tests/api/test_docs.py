@@ -38,6 +38,10 @@ PROMISED = {
     ("DELETE", "/api/fuel-deliveries/{delivery_id}"),
     ("GET", "/api/reference"), ("GET", "/api/reference/{name}"),
     ("POST", "/api/import"), ("GET", "/api/export/{kind}"),
+    ("GET", "/api/dead-letters"), ("GET", "/api/dead-letters/{letter_id}"),
+    ("GET", "/api/dead-letters/{letter_id}/payload"),
+    ("POST", "/api/dead-letters/{letter_id}/discard"),
+    ("GET", "/api/collector-events"), ("GET", "/api/collect-cursors"),
 }
 
 

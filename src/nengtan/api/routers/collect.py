@@ -74,6 +74,7 @@ def dead_letters(session: SessionDep,
 @router.get("/api/dead-letters/{letter_id}", response_model=DeadLetterOut,
             summary="One dead letter / 单条死信")
 def dead_letter(letter_id: int, session: SessionDep):
+    """One letter with its reason, detail and the start of its payload."""
     return collect_admin.describe(collect_admin.dead_letter(session, letter_id))
 
 
