@@ -10,6 +10,7 @@ why, only when the server cannot be reached.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 import pytest
@@ -19,6 +20,10 @@ from sqlalchemy.orm import Session
 
 from nengtan.services import meters
 from nengtan.store import db
+
+# Evidence files written by tests (manual entries, demo builds) go to a directory of the test
+# run, never into the working tree's var/.
+os.environ.setdefault("NENGTAN_EVIDENCE_DIR", tempfile.mkdtemp(prefix="nengtan-evidence-"))
 
 PG_ADMIN_URL = os.environ.get(
     "NENGTAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

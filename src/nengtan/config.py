@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     evidence_dir: Path | None = Field(
         default=None, description="Directory of evidence files (default <home>/evidence).")
+    evidence_max_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Largest evidence file accepted, in bytes.")
 
     def resolved_evidence_dir(self) -> Path:
         return (self.evidence_dir or self.home / "evidence").resolve()

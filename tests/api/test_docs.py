@@ -42,6 +42,20 @@ PROMISED = {
     ("GET", "/api/dead-letters/{letter_id}/payload"),
     ("POST", "/api/dead-letters/{letter_id}/discard"),
     ("GET", "/api/collector-events"), ("GET", "/api/collect-cursors"),
+    ("GET", "/api/manual-entries"), ("POST", "/api/manual-entries"),
+    ("GET", "/api/manual-entries/fields"), ("GET", "/api/manual-entries/{entry_id}"),
+    ("PUT", "/api/manual-entries/{entry_id}"), ("POST", "/api/manual-entries/{entry_id}/revise"),
+    ("POST", "/api/manual-entries/{entry_id}/submit"),
+    ("POST", "/api/manual-entries/{entry_id}/approve"),
+    ("POST", "/api/manual-entries/{entry_id}/reject"),
+    ("POST", "/api/manual-entries/{entry_id}/withdraw"),
+    ("POST", "/api/manual-entries/{entry_id}/evidence"),
+    ("PUT", "/api/manual-entries/{entry_id}/evidence/{evidence_id}"),
+    ("DELETE", "/api/manual-entries/{entry_id}/evidence/{evidence_id}"),
+    ("GET", "/api/manual-entries/{entry_id}/audit"),
+    ("POST", "/api/evidence"), ("GET", "/api/evidence"), ("GET", "/api/evidence/verify"),
+    ("GET", "/api/evidence/{evidence_id}"), ("GET", "/api/evidence/{evidence_id}/content"),
+    ("GET", "/api/audit-log"), ("GET", "/api/audit-log/verify"),
 }
 
 
