@@ -56,6 +56,11 @@ PROMISED = {
     ("POST", "/api/evidence"), ("GET", "/api/evidence"), ("GET", "/api/evidence/verify"),
     ("GET", "/api/evidence/{evidence_id}"), ("GET", "/api/evidence/{evidence_id}/content"),
     ("GET", "/api/audit-log"), ("GET", "/api/audit-log/verify"),
+    ("GET", "/api/cems/monitors"), ("POST", "/api/cems/monitors"),
+    ("GET", "/api/cems/monitors/{monitor_id}"), ("PATCH", "/api/cems/monitors/{monitor_id}"),
+    ("POST", "/api/cems/samples"), ("GET", "/api/cems/monitors/{monitor_id}/samples"),
+    ("GET", "/api/cems/monitors/{monitor_id}/hours"),
+    ("GET", "/api/cems/monitors/{monitor_id}/gaps"),
 }
 
 
