@@ -61,6 +61,11 @@ PROMISED = {
     ("POST", "/api/cems/samples"), ("GET", "/api/cems/monitors/{monitor_id}/samples"),
     ("GET", "/api/cems/monitors/{monitor_id}/hours"),
     ("GET", "/api/cems/monitors/{monitor_id}/gaps"),
+    ("GET", "/api/quality/rules"), ("POST", "/api/quality/rules"),
+    ("GET", "/api/quality/rules/{rule_id}"), ("PATCH", "/api/quality/rules/{rule_id}"),
+    ("DELETE", "/api/quality/rules/{rule_id}"), ("POST", "/api/quality/run"),
+    ("GET", "/api/quality/findings"), ("PATCH", "/api/quality-events/{event_id}"),
+    ("GET", "/api/quality/completeness"), ("GET", "/api/quality/balance"),
 }
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, select
 from nengtan import units
 from nengtan.errors import InputError, Issue
 from nengtan.quality.flags import Quality
-from nengtan.services import meter_specs, rollups
+from nengtan.services import meter_specs, quality_rules, rollups
 from nengtan.store.models import Meter
 from nengtan.store.readings_store import RawRows, merge_sorted, store_for
 from nengtan.store.types import to_us
@@ -124,6 +124,7 @@ def ingest(conn: Connection, batch: ReadingBatch, source: str, detail: str | Non
     revised = len(changed_idx) + len(dup_old)
     unchanged = len(same_idx) + (n - len(rows) - len(dup_old))
     store.finish_batch(batch_id, len(new_idx), unchanged, revised)
+    quality_rules.on_ingest(conn, changes)
     return IngestResult(batch_id, n, len(new_idx), unchanged, revised,
                         int(len(np.unique(rows.meter_id))))
 
