@@ -43,3 +43,16 @@ def test_downgrade_and_upgrade_again(engine):
     head = ScriptDirectory.from_config(db.alembic_config()).get_current_head()
     assert db.current_revision(engine) == head
     assert inspect(engine).has_table("meter_tails")
+
+
+def test_reset_wipes_a_database_that_holds_a_tree(engine):
+    from sqlalchemy.orm import Session
+
+    from nengtan.services import org
+
+    with Session(engine) as s, s.begin():
+        org.create(s, {"code": "P", "name_zh": "园区", "kind": "park"})
+        org.create(s, {"code": "E", "name_zh": "企业", "kind": "enterprise", "parent": "P"})
+    db.reset(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM nodes").scalar() == 0

@@ -78,8 +78,20 @@ def reset(engine: Engine) -> None:
     """Drop every nengtan table (all data!) and recreate the schema."""
     from alembic import command
 
-    with engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "base")
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite checks RESTRICT references row by row while it drops a table, so the
+            # organisation tree (nodes referring to their parents) could never be dropped.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                command.downgrade(alembic_config(conn), "base")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
     upgrade(engine)
 
 
