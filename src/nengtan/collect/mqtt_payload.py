@@ -157,7 +157,7 @@ def _time(value, naive_tz: ZoneInfo | None) -> int:
     if isinstance(value, (int, float)):
         if not math.isfinite(value):
             raise _BadTime("not finite")
-        return int(round(value * 1000))
+        return round(value * 1000)
     if isinstance(value, str):
         try:
             dt = datetime.fromisoformat(value)
