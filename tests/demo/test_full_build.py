@@ -396,11 +396,12 @@ def _fault(report, kind):
     return next(f for f in report.faults if f["kind"] == kind)
 
 
-def _findings(engine):
+def _findings(engine, origin: str = "pipeline"):
+    """Findings of the readings pipeline (or, with origin="rules", of the demo's quality rules)."""
     with Session(engine) as s:
         return s.execute(select(Meter.code, QualityEvent.rule, QualityEvent.start_ts,
                                 QualityEvent.end_ts).join(Meter, Meter.id == QualityEvent.meter_id)
-                         ).all()
+                         .where(QualityEvent.origin == origin)).all()
 
 
 def test_gap_is_found(full_demo):
@@ -454,6 +455,13 @@ def test_unrecorded_decrease_is_found_and_no_other_fault(full_demo):
     assert rules == sorted([(fault["meter"], "register_decrease"),
                             (_fault(report, "gap")["meter"], "gap"),
                             (_fault(report, "replacement")["meter"], "reset_applied")])
+
+
+def test_quality_rules_find_the_planted_faults(full_demo):
+    engine, report = full_demo
+    found = {(f.code, f.rule) for f in _findings(engine, "rules")}
+    assert {(_fault(report, "spike")["meter"], "range"),
+            (_fault(report, "gap")["meter"], "missing")} <= found
 
 
 def test_meta_marker_and_report(full_demo):

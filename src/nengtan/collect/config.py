@@ -134,4 +134,5 @@ def parse(raw: Any, base_dir: Path = Path(".")) -> CollectConfig:
 
 
 def _lines(label: str, exc: ValidationError) -> list[str]:
-    return [f"{label}.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
+    return [f"{label}{'.' if err['loc'] else ''}{'.'.join(str(p) for p in err['loc'])}: "
+            f"{err['msg']}" for err in exc.errors()]

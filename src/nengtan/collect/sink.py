@@ -191,9 +191,11 @@ class Sink:
         try:
             result = await self._retrying(loop, work)
         except Exception as exc:  # noqa: BLE001 - handed to the caller
-            entry.future.set_exception(exc)
+            if not entry.future.done():  # the caller may have been cancelled meanwhile
+                entry.future.set_exception(exc)
         else:
-            entry.future.set_result(result)
+            if not entry.future.done():
+                entry.future.set_result(result)
 
     async def _commit_data(self, loop, entries: list[Entry]) -> None:
         began = time.perf_counter()
