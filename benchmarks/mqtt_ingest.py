@@ -39,7 +39,6 @@ import numpy as np
 import orjson
 import paho.mqtt.client as paho
 import yaml
-from sqlalchemy import text
 
 from nengtan.services import ingest
 from nengtan.store import db
@@ -104,17 +103,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def count(engine) -> tuple[int, int]:
-    with engine.connect() as conn:
-        total = conn.execute(text("SELECT count(*) FROM readings")).scalar()
-        distinct = conn.execute(text(
-            # Per meter: a DISTINCT over all (meter, ts) pairs gets a hash plan sized for a
-            # tiny table and runs for minutes.
-            "SELECT CAST(coalesce(sum(c), 0) AS bigint) FROM (SELECT count(DISTINCT ts) c FROM readings "
-            "GROUP BY meter_id) d")).scalar()
-    return total, distinct
 
 
 def run_collector(a, url: str, codes: list[str], workdir: Path) -> tuple[int, float, float]:
@@ -224,7 +212,7 @@ def main() -> None:
     codes = [f"B-{i:05d}" for i in range(a.meters)]
     with tempfile.TemporaryDirectory() as tmp:
         n_messages, elapsed, reported = run_collector(a, url, codes, Path(tmp))
-    stored_rows, distinct = count(engine)
+    stored_rows, distinct = db.reading_counts(engine)
     lost = total - distinct
     duplicates = stored_rows - distinct
     rate = distinct / elapsed

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from nengtan.store import db
 from tests.collect.conftest import free_port
 from tests.collect.mqtt_helpers import Publisher, batch, unique_prefix
 
@@ -47,14 +48,7 @@ def _messages(n_messages: int, per_message: int, first: int = 0) -> list[dict]:
 
 
 def _stored(engine) -> tuple[int, int]:
-    with engine.connect() as conn:
-        total = conn.execute(text("SELECT count(*) FROM readings")).scalar()
-        distinct = conn.execute(text(
-            # Per meter: a DISTINCT over all (meter, ts) pairs gets a hash plan sized for a
-            # tiny table and runs for minutes.
-            "SELECT CAST(coalesce(sum(c), 0) AS bigint) FROM (SELECT count(DISTINCT ts) c FROM readings "
-            "GROUP BY meter_id) d")).scalar()
-    return total, distinct
+    return db.reading_counts(engine)
 
 
 def _wait(predicate, timeout: float, what: str):

@@ -23,6 +23,7 @@ again.  Cancellation (shutdown) arrives as ``asyncio.CancelledError``; close con
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
@@ -130,7 +131,7 @@ class AdapterContext:
                     detail=detail or None)
 
 
-class Adapter:
+class Adapter(abc.ABC):
     kind: ClassVar[str]
     Settings: ClassVar[type[AdapterSettings]] = AdapterSettings
     #: Tags are qualified by the device they come from (see AdapterContext.qualify_tags).
@@ -140,5 +141,6 @@ class Adapter:
         self.settings = settings
         self.ctx = ctx
 
-    async def run(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def run(self) -> None:
+        """Connect and deliver points until cancelled; raise when the connection is lost."""
