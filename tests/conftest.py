@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from nengtan.demo import build_demo
 from nengtan.services import meters
 from nengtan.store import db
 
@@ -107,3 +108,30 @@ def engine(request):
 def session(engine):
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+# -- the demo park (built once per test session, on first use) -------------------------------
+def _say(request, text: str) -> None:
+    """Show ``text`` in the test run's output even while output is captured."""
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is None or capture is None:  # pragma: no cover - plugins switched off
+        print(text)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(text)
+
+
+@pytest.fixture(scope="session")
+def full_demo(tmp_path_factory, request):
+    """The full default demo park on SQLite: (engine, report).  Built into a migrated
+    database without carriers, so the build seeds them itself."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    report = build_demo(engine)
+    _say(request, f"\n[demo] full default build on SQLite: {report.seconds:.1f} s, "
+                  f"{report.readings} readings, {report.meters} meters "
+                  f"({report.start} .. {report.end})")
+    yield engine, report
+    engine.dispose()

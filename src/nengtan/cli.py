@@ -14,10 +14,14 @@ from pathlib import Path
 import typer
 
 from nengtan import __version__
+from nengtan.commands import benchmark as benchmark_cmd
+from nengtan.commands import calc as calc_cmd
 from nengtan.commands import cems as cems_cmd
 from nengtan.commands import collect as collect_cmd
+from nengtan.commands import energy as energy_cmd
 from nengtan.commands import entries as entries_cmd
 from nengtan.commands import quality as quality_cmd
+from nengtan.commands import report as report_cmd
 from nengtan.commands.common import DbOption
 from nengtan.commands.common import engine as _engine
 from nengtan.commands.common import fail as _fail
@@ -30,6 +34,10 @@ app.command("collect")(collect_cmd.collect)
 app.add_typer(quality_cmd.app, name="quality")
 app.add_typer(cems_cmd.app, name="cems")
 app.add_typer(entries_cmd.app, name="entries")
+app.add_typer(calc_cmd.app, name="calc")
+app.add_typer(energy_cmd.app, name="energy")
+app.add_typer(benchmark_cmd.app, name="benchmark")
+app.add_typer(report_cmd.app, name="report")
 
 
 @app.command()

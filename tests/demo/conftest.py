@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nengtan.demo import build_demo
-from nengtan.store import db
 from nengtan.store.models import (
     EconomicRecord,
     FuelDelivery,
@@ -32,32 +31,6 @@ from nengtan.store.types import to_us
 #: A fixed "today" for short builds, so their content does not depend on the day tests run.
 SHORT_TODAY = date(2026, 11, 21)
 SHORT_START = SHORT_TODAY - timedelta(days=20)
-
-
-def _say(request, text: str) -> None:
-    """Show ``text`` in the test run's output even while output is captured."""
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is None or capture is None:  # pragma: no cover - plugins switched off
-        print(text)
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line(text)
-
-
-@pytest.fixture(scope="session")
-def full_demo(tmp_path_factory, request):
-    """The full default demo park on SQLite: (engine, report).  Built into a migrated
-    database without carriers, so the build seeds them itself."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    engine = db.make_engine(f"sqlite:///{path}")
-    db.upgrade(engine)
-    report = build_demo(engine)
-    _say(request, f"\n[demo] full default build on SQLite: {report.seconds:.1f} s, "
-                  f"{report.readings} readings, {report.meters} meters "
-                  f"({report.start} .. {report.end})")
-    yield engine, report
-    engine.dispose()
 
 
 def _short_build(engine, seed: int = 2025):

@@ -54,3 +54,29 @@ def resolve(session: Session, model, code: str | None, field: str, ref: str):
         raise InputError([Issue("rule.ref_unknown", field=field, value=code,
                                 params={"ref": ref})])
     return obj
+
+
+PERIOD_DOC = ("statistical period / 统计期: 2026 (year), 2026-Q3 (quarter), 2026-10 (month), "
+              "2026-10-05 (day) or 2026-10-01/2026-11-01 (custom, end exclusive); local dates")
+
+
+def node_period(session: Session, node: str, period_text: str):
+    """``(node, Period)`` from a node code and a period text; both problems reported at once."""
+    from nengtan.services.energy_data import parse_period
+    from nengtan.store.models import Node
+
+    issues: list[Issue] = []
+    found = None
+    try:
+        found = resolve(session, Node, node, "node", "node")
+    except InputError as exc:
+        issues += exc.issues
+    if found is None and not issues:
+        issues.append(Issue("rule.required", field="node"))
+    try:
+        per = parse_period(period_text)
+    except InputError as exc:
+        issues += exc.issues
+    if issues:
+        raise InputError(issues)
+    return found, per

@@ -25,6 +25,7 @@ DATASETS = {
     "gwp": "Global warming potentials (SAR, AR4, AR5, AR6)",
     "process_factors": "Stoichiometric process CO2 factors",
     "benchmarks": "Energy-efficiency benchmark (标杆) and baseline (基准) levels",
+    "electricity_equal_value": "Electricity equal-value (等价值) coefficients by year",
 }
 
 

@@ -1,7 +1,10 @@
 """All ORM models; importing this module registers every table on ``Base.metadata``."""
 
 from nengtan.store.base import Base
-from nengtan.store.models import cems as _cems  # noqa: F401  (registers its tables)
+from nengtan.store.models import benchmark as _benchmark  # noqa: F401  (registers its tables)
+from nengtan.store.models import cems as _cems  # noqa: F401
+from nengtan.store.models import efficiency as _efficiency  # noqa: F401
+from nengtan.store.models import energy as _energy  # noqa: F401
 from nengtan.store.models import manual as _manual  # noqa: F401
 from nengtan.store.models import quality_rules as _quality_rules  # noqa: F401
 from nengtan.store.models.collect import DEAD_LETTER_STATUSES, CollectCursor, CollectorEvent, DeadLetter

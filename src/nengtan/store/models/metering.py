@@ -37,6 +37,8 @@ class Meter(Base):
     #: CT × PT ratio (or any scale) applied to register differences.
     multiplier: Mapped[float] = mapped_column(Float, default=1.0)
     level: Mapped[int] = mapped_column(Integer, default=3)
+    #: fuel (consumed as energy) or feedstock (原料用能, GB/T 2589-2020 4.2: reported apart).
+    energy_use: Mapped[str] = mapped_column(String(10), default="fuel", server_default="fuel")
     #: Flow edge: energy flows from → to (None = outside the boundary: purchase / export).
     flow_from_node_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id", ondelete="RESTRICT"))
     flow_to_node_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id", ondelete="RESTRICT"))
