@@ -472,5 +472,5 @@ def test_meta_marker_and_report(full_demo):
                       "start": report.start.isoformat()}
     data = report.as_dict()
     json.dumps(data, ensure_ascii=False)
-    assert data["meters_by_level"] == {"1": 15, "2": 34, "3": 43}
+    assert data["meters_by_level"] == {"1": 15, "2": 34, "3": 45}
     assert {f["kind"] for f in data["faults"]} == {"gap", "replacement", "spike", "decrease"}

@@ -165,6 +165,7 @@ def simulate(ctx: Context, sim: Simulation) -> None:
     loaders = np.where(active_day, 210.0, 45.0) * (1 + rng.normal(0, 0.08, n))
     sim.set("CEM-D-101", np.maximum(loaders, 0.0))
     _deliveries(sim, ctx, lots, raw_coal)
+    compressed_air(ctx, sim)
 
 
 _SUPPLIERS = ("晋北煤业供应链有限公司", "陕北榆林煤炭运销有限公司", "鄂尔多斯蒙泰煤炭销售有限公司")
@@ -194,3 +195,22 @@ def _deliveries(sim: Simulation, ctx: Context, lots, raw_coal: np.ndarray) -> No
             "method": "GB/T 213-2008",
             "note": "收到基低位发热量；元素碳含量按 GB/T 476-2008 测定",
         })
+
+
+#: Specific power of the compressor station at full load, kW/(m³/min), and its rise at no
+#: load (load/unload control: unloaded compressors still draw about a quarter of full power).
+AIR_SPECIFIC_POWER_FULL = 6.6
+AIR_SPECIFIC_POWER_IDLE_RISE = 0.8
+
+
+def compressed_air(ctx: Context, sim: Simulation) -> None:
+    """Air delivered by the compressor station (CEM-A-331, m³/day at inlet conditions): the
+    day's station electricity (CEM-E-331) × 60 ÷ a specific power of ≈ 6.6 kW/(m³/min) at
+    full load, rising towards 7.4 when the kiln is down, within 6.5-7.5."""
+    rng = ctx.rng("cement.air")
+    kwh = sim.power["CEM-E-331"].sum(axis=1) * profiles.SLOT_H
+    full = (2.5 * K + 60.0) * 24.0  # the station's design kWh per day (see simulate)
+    load = np.clip(kwh / full, 0.0, 1.0)
+    sp = np.clip(AIR_SPECIFIC_POWER_FULL + AIR_SPECIFIC_POWER_IDLE_RISE * (1 - load)
+                 + rng.normal(0, 0.05, ctx.n), 6.5, 7.5)
+    sim.set("CEM-A-331", kwh * 60.0 / sp)

@@ -109,6 +109,7 @@ def simulate(ctx: Context, sim: Simulation) -> None:
     sim.set("ELE-E-102", np.maximum(-net, 0.0))
     sim.set("ELE-W-101", (55 + 85 * act.mean(axis=1) * 24 / 15 + 4 * np.maximum(ctx.temp - 18, 0))
             * (1 + rng.normal(0, 0.04, n)))
+    cooling(ctx, sim)
 
 
 def battery(ctx: Context, load: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,3 +140,19 @@ def battery(ctx: Context, load: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         discharge[day] = limit * scale
         soc -= discharge[day].sum() * 0.25 / ONE_WAY_EFFICIENCY
     return charge, discharge
+
+
+#: Operating COP of the chiller plant at a daily mean of 14 °C, and its fall per kelvin of
+#: warmer weather (condensing temperature follows the cooling-tower water).
+COP_AT_14C = 5.0
+COP_PER_K = 0.025
+
+
+def cooling(ctx: Context, sim: Simulation) -> None:
+    """Cooling delivered by the chillers (heat meter ELE-Q-331, GJ/day): the day's chiller
+    electricity × an operating COP from ≈ 5.5 in winter to ≈ 4.6 in summer, within 4.5-5.5."""
+    rng = ctx.rng("electronics.cooling")
+    kwh = sim.power["ELE-E-331"].sum(axis=1) * profiles.SLOT_H
+    cop = np.clip(COP_AT_14C - COP_PER_K * (ctx.temp - 14.0) + rng.normal(0, 0.04, ctx.n),
+                  4.5, 5.5)
+    sim.set("ELE-Q-331", kwh * cop * 3.6e-3)  # kWh of cooling → GJ

@@ -400,6 +400,16 @@ METERS: tuple[MeterDef, ...] = (
            parent="QLP-W-101", frm="QLP-WS", to="ELE-S1"),
 )
 
+#: Measurement meters for equipment efficiency indicators (docs/equipment-efficiency.md):
+#: what the equipment delivers, not energy flows, so no flow edges.
+METERS += (
+    _daily("ELE-Q-331", "冷水机组供冷量", "Chiller cooling energy delivered", "ELE-UT-CH", 3,
+           "cooling", "GJ", description="冷冻水总管热量表（流量 × 供回水温差），日冻结读数"),
+    _daily("CEM-A-331", "空压站供气量", "Compressed air delivered", "CEM-UT-AIR", 3,
+           "compressed_air", "m3",
+           description="空压站出口总管涡街流量计，折算为吸气状态（自由空气）体积，日冻结读数"),
+)
+
 METERS_BY_CODE: dict[str, MeterDef] = {m.code: m for m in METERS}
 
 

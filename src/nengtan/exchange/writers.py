@@ -10,6 +10,7 @@ column widths from the header and the field type, dates as date cells, and a sec
 from __future__ import annotations
 
 import csv
+import json
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -41,6 +42,8 @@ def cell_text(value: Any) -> str:
         return repr(value)  # shortest text that reads back to the same double
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 
 

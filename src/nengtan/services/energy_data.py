@@ -8,7 +8,8 @@ metering goes:
 * ``out`` — flows from the subtree to outside it (exports, supply to others), deducted;
 * ``generated`` — renewable electricity produced inside the subtree and used there (rooftop
   PV): part of consumption, reported as renewable (GB/T 2589-2020 counts energy consumed; the
-  renewable part is shown apart for control totals);
+  renewable part is shown apart for control totals); renewable electricity leaving the
+  subtree counts as generated and as supplied out (a PV plant nets to zero);
 * ``internal`` — flows between nodes of the subtree (workshop sub-meters, steam from the
   boiler house, waste-heat power): not part of the node's consumption.
 
@@ -483,13 +484,20 @@ def node_energy(conn: Connection, node_id: int, period: Period,
     groups: dict[tuple, CarrierFlow] = {}
     for m in meters:
         use = "feedstock" if (m.role == "in" and m.energy_use == "feedstock") else _USE[m.role]
-        key = (m.carrier, m.role, use, m.tenant_id)
-        flow = groups.setdefault(key, CarrierFlow(m.carrier, m.role, m.unit))
+        roles = [(m.role, use)]
+        if m.role == "out" and m.category == "renewable_electricity":
+            # renewable electricity leaving the subtree was generated inside it: counted as
+            # generated and as supplied out, so a PV plant (or a site exporting its surplus)
+            # nets to its own use instead of going negative
+            roles.insert(0, ("generated", "fuel"))
         pv = values[m.id]
-        flow.quantity += pv.value
-        flow.coverage = min(flow.coverage, pv.coverage)
-        flow.meters.append({"meter": m.code, "meter_id": m.id, "quantity": pv.value,
-                            "coverage": round(pv.coverage, 6), "level": m.level})
+        for role, use_ in roles:
+            key = (m.carrier, role, use_, m.tenant_id)
+            flow = groups.setdefault(key, CarrierFlow(m.carrier, role, m.unit))
+            flow.quantity += pv.value
+            flow.coverage = min(flow.coverage, pv.coverage)
+            flow.meters.append({"meter": m.code, "meter_id": m.id, "quantity": pv.value,
+                                "coverage": round(pv.coverage, 6), "level": m.level})
     parts = []
     for tenant in sorted({k[3] for k in groups}):
         keys = [k for k in groups if k[3] == tenant]

@@ -9,6 +9,8 @@ the paths and tenants of its subtree and the tenant of every row that belongs to
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select, text
 from sqlalchemy import update as sql_update  # this module defines its own update()
 from sqlalchemy.orm import Session
@@ -43,6 +45,10 @@ NODE_FIELDS = [
     FieldSpec("description", "str", "说明", "description"),
     FieldSpec("sort_order", "int", "排序", "sort order", default=0),
     FieldSpec("active", "bool", "启用", "active", default=True),
+    FieldSpec("attributes", "json", "属性", "attributes",
+              help_en="JSON object of node facts used by analyses, e.g. {\"roof_area_m2\": 12000, "
+                      "\"power_factor\": 0.86, \"contracted_kva\": 2500, \"energy_stage\": "
+                      "\"conversion\"}; see docs/energy-analysis.md and docs/energy-flow.md"),
 ]
 
 #: Tables whose rows carry the tenant of a node (directly) or of a meter.
@@ -110,6 +116,18 @@ def _check(session: Session, data: dict, row: int | None, node: Node | None) -> 
             check_timezone(data["timezone"])
         except ValueError:
             issues.append(Issue("rule.timezone", row=row, field="timezone", value=data["timezone"]))
+    if "attributes" in data and data["attributes"] is not None:
+        attrs = data["attributes"]
+        if isinstance(attrs, str):
+            try:
+                attrs = json.loads(attrs) if attrs.strip() else None
+            except ValueError:
+                attrs = []  # reported below
+        if attrs is not None and not isinstance(attrs, dict):
+            issues.append(Issue("rule.type_object", row=row, field="attributes",
+                                value=str(data["attributes"])[:80]))
+        else:
+            data["attributes"] = attrs
     code = data.get("code")
     if code and (node is None or code != node.code):
         other = by_code(session, code)
@@ -230,4 +248,5 @@ def as_dict(session: Session, node: Node, parent_codes: dict[int, str] | None = 
         "timezone": node.timezone, "region": node.region, "industry_code": node.industry_code,
         "credit_code": node.credit_code, "address": node.address,
         "description": node.description, "sort_order": node.sort_order, "active": node.active,
+        "attributes": node.attributes,
     }

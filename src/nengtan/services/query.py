@@ -162,6 +162,14 @@ def _virtual_intervals(conn: Connection, info: MeterInfo, w: Window) -> Interval
                      np.zeros(int(ok.sum()), bool))
 
 
+def interval_values(conn: Connection, info: MeterInfo, w: Window) -> Intervals:
+    """Interval values of a meter (physical or virtual) starting in ``w``, as arrays: the bulk
+    form of :func:`intervals` for analyses (cost, demand, load profiles)."""
+    if info.is_virtual:
+        return _virtual_intervals(conn, info, w)
+    return _physical_intervals(conn, info, w)[0]
+
+
 def intervals(conn: Connection, meter_id: int, w: Window) -> dict:
     info = meter_info(conn, meter_id)
     findings = []
