@@ -9,10 +9,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from nengtan.demo import cems_demo, manual_demo, quality_demo
+from nengtan.demo import (
+    benchmark_demo,
+    cems_demo,
+    efficiency_demo,
+    energy_demo,
+    manual_demo,
+    quality_demo,
+)
 from nengtan.demo.context import Context
 
-STEPS = (cems_demo.add, quality_demo.add, manual_demo.add)
+STEPS = (cems_demo.add, quality_demo.add, manual_demo.add, energy_demo.add, efficiency_demo.add,
+         benchmark_demo.add)
 
 
 def add_all(engine: Engine, ctx: Context, ids: dict[str, int], start: date, last: date,

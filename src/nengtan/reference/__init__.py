@@ -26,6 +26,11 @@ DATASETS = {
     "process_factors": "Stoichiometric process CO2 factors",
     "benchmarks": "Energy-efficiency benchmark (标杆) and baseline (基准) levels",
     "electricity_equal_value": "Electricity equal-value (等价值) coefficients by year",
+    "limit_grades": "Energy consumption limit grades 1/2/3 (能耗限额等级, e.g. GB 16780-2021)",
+    "equipment_grades": "Equipment efficiency grades (GB 18613-2020 motors, GB 19153-2019 air "
+                        "compressors)",
+    "gb17167_requirements": "GB 17167-2006 metering equipping-rate requirements (Table 3) and "
+                            "main-unit thresholds (Tables 1, 2)",
 }
 
 

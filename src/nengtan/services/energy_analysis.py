@@ -294,10 +294,7 @@ def _calendar(tz: ZoneInfo, period: Period) -> _Calendar:
 
 
 def _intervals(conn: Connection, info: meter_specs.MeterInfo, t0: int, t1: int) -> Intervals:
-    w = query.Window(t0, t1)
-    if info.is_virtual:
-        return query._virtual_intervals(conn, info, w)
-    return query._physical_intervals(conn, info, w)[0]
+    return query.interval_values(conn, info, query.Window(t0, t1))
 
 
 def _local_iso(us: int, tz: ZoneInfo) -> str:

@@ -369,13 +369,9 @@ def _read_grid(conn: Connection, meters, buckets: list[Bucket], source: str) -> 
         infos = meter_specs.load(conn, [m.id for m in meters])
         for m in meters:
             info = infos[m.id]
-            if info.is_virtual:
-                iv = query._virtual_intervals(conn, info, query.Window(t0, t0 + cells * step))
-            else:
-                # an interval that starts before the window (a daily meter) still overlaps it
-                margin = info.spec.interval_s * US
-                iv, _ = query._physical_intervals(
-                    conn, info, query.Window(t0 - margin, t0 + cells * step))
+            # an interval that starts before the window (a daily meter) still overlaps it
+            margin = 0 if info.is_virtual else info.spec.interval_s * US
+            iv = query.interval_values(conn, info, query.Window(t0 - margin, t0 + cells * step))
             b = bucketize(iv, t0, step, cells)
             grid[m.id] = (b.value, b.coverage_us // US, b.flags.astype(np.int64))
     for mid, (value, cov, flags) in grid.items():

@@ -49,6 +49,10 @@ PV_CAPEX = Assumption("pv_capex", 3.0, "CNY/Wp",
 PV_YIELD_DEFAULT = Assumption("pv_yield", 1200.0, "kWh/kWp·a",
                               "nengtan default for north China; replaced by the park's measured "
                               "PV yield when a PV plant with attribute pv_kwp is metered")
+FUEL_PRICE = Assumption("fuel_price", 1000.0, "CNY/tce",
+                        "nengtan default for carriers without a tariff: thermal coal at about "
+                        "800 CNY/t of 5500 kcal/kg (≈ 1020 CNY/tce); record a tariff for the "
+                        "carrier to use its price", status="unverified")
 GREEN_SHARE = Assumption("green_power_share", 0.30, "share of grid kWh",
                          "nengtan default: share to buy as green power (绿电交易)")
 GREEN_PREMIUM = Assumption("green_power_premium", 0.03, "CNY/kWh",
@@ -204,15 +208,8 @@ def for_enterprise(conn: Connection, ent, period: Period, pv_yield: Assumption) 
         missing.append(_missing("power_factor", "no_power_factor"))
 
     tco2_per_tce, mix = _tco2_per_tce(ne, region, period.start.year)
-    avg_cny_per_tce = None
-    if annual_bill and ne.totals.total_tce:
-        # energy cost per tce of the priced carriers (electricity) as the value of a saving
-        elec_tce = sum(r.tce for r in ne.totals.rows if r.category == "electricity" and r.sign > 0)
-        avg_cny_per_tce = annual_bill / elec_tce if elec_tce else None
+    price = _price_per_tce(ne, cost)
     for gap in _benchmark_gaps(conn, ent, period):
-        price = Assumption("energy_price", gap.get("cny_per_tce") or avg_cny_per_tce or 0.0,
-                           "CNY/tce", gap.get("price_source") or
-                           "average cost per tce of the enterprise's priced energy")
         out.append(engine.benchmark_gap(
             ent.code, gap["product"], gap["actual"], gap["level"], gap["level_name"],
             gap["unit"], gap["annual_output"], price,
@@ -251,6 +248,31 @@ def for_enterprise(conn: Connection, ent, period: Period, pv_yield: Assumption) 
     }
 
 
+def _price_per_tce(ne: energy_data.NodeEnergy, cost: dict) -> Assumption:
+    """CNY per tce of the enterprise's energy mix: priced carriers at what they cost in the
+    period, the others at :data:`FUEL_PRICE`."""
+    priced_cny = priced_tce = other_tce = 0.0
+    by_carrier = {c["carrier"]: c for c in cost.get("carriers", [])}
+    for row in ne.totals.rows:
+        if row.sign <= 0:
+            continue
+        c = by_carrier.get(row.input.carrier)
+        if c and c.get("status") == "priced" and row.category == "electricity":
+            priced_tce += row.tce
+        else:
+            other_tce += row.tce
+    priced_cny = sum(c.get("energy_cny") or 0.0 for c in by_carrier.values()
+                     if c.get("status") == "priced")
+    total = priced_tce + other_tce
+    if not total:
+        return FUEL_PRICE
+    value = (priced_cny + other_tce * FUEL_PRICE.value) / total
+    return Assumption("energy_price", value, "CNY/tce",
+                      f"mix: {priced_tce:,.0f} tce priced by tariff ({priced_cny:,.0f} CNY), "
+                      f"{other_tce:,.0f} tce at {FUEL_PRICE.value:,.0f} CNY/tce ({FUEL_PRICE.source})",
+                      "computed")
+
+
 def _missing(code: str, reason: str) -> dict:
     return {"code": code, "reason": reason, "message": t(f"rec.{reason}", "en"),
             "message_zh": t(f"rec.{reason}", "zh-CN")}
@@ -265,8 +287,21 @@ def _benchmark_gaps(conn: Connection, ent, period: Period) -> list[dict]:
     benchmark level → a gap to close)."""
     from nengtan.services import benchmarking
 
-    fn = getattr(benchmarking, "gaps_for_recommendations", None)
-    return fn(conn, ent.id, period) if fn else []
+    out = []
+    for line in benchmarking.node_comparisons(conn, ent.id, period)["products"]:
+        for cmp in line["comparisons"]:
+            if cmp["kind"] != "indicator" or cmp["actual"] is None:
+                continue
+            level = next((lv for lv in cmp["levels"] if not lv["reached"]
+                          and lv["key"] == "benchmark"), None)
+            if level is None:
+                continue
+            out.append({"product": line["product"], "actual": cmp["actual"],
+                        "level": level["value"], "level_name": level["name_zh"],
+                        "unit": cmp["unit"],
+                        "annual_output": line["actual"]["annual_output"],
+                        "benchmark": cmp["benchmark"], "source": cmp["source"]})
+    return out
 
 
 def recommend(conn: Connection, node_id: int, period: Period | None = None,

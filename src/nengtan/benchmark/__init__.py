@@ -1,0 +1,1 @@
+"""Benchmark engines: comparison of indicators with benchmark levels and grades (pure)."""
