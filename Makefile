@@ -14,3 +14,4 @@ test:
 bench:
 	scripts/bootstrap.sh test
 	.venv/bin/python benchmarks/ingest.py
+	.venv/bin/python benchmarks/energy_report.py

@@ -30,3 +30,25 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x .venv/bin/nen
   .venv/bin/python -m pip install --quiet -e "$spec"
   echo "$want" > "$stamp"
 fi
+
+# A Chinese TrueType font for PDF reports: reportlab embeds it so that Chinese text renders
+# on any reader (src/nengtan/reports/fonts.py searches for it; NENGTAN_CJK_FONT overrides).
+cjk_font="${NENGTAN_BOOTSTRAP_CJK_FONT:-/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc}"
+cjk_warning="bootstrap: warning: no Chinese font at $cjk_font: PDF reports will not embed a CJK font (Chinese may show as boxes). Install it with 'sudo apt-get install fonts-wqy-zenhei', or set NENGTAN_CJK_FONT to a TrueType (.ttf/.ttc) CJK font."
+if [ ! -f "$cjk_font" ] && [ -z "${NENGTAN_CJK_FONT:-}" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing fonts-wqy-zenhei (Chinese font for PDF reports)"
+    install_font() {
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        fonts-wqy-zenhei >/dev/null 2>&1
+    }
+    # a fresh machine may have no package lists yet: update once, then try again
+    if ! install_font && ! { apt-get update -qq >/dev/null 2>&1 && install_font; }; then
+      echo "$cjk_warning" >&2
+    elif [ ! -f "$cjk_font" ]; then
+      echo "$cjk_warning" >&2
+    fi
+  else
+    echo "$cjk_warning" >&2
+  fi
+fi

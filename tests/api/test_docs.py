@@ -89,6 +89,7 @@ PROMISED = {
     ("GET", "/api/benchmarks/compare"), ("GET", "/api/benchmarks/ranking"),
     ("GET", "/api/benchmarks/equipment"), ("PUT", "/api/benchmarks/equipment/{node}/nameplate"),
     ("GET", "/api/metering/compliance"), ("PUT", "/api/metering/nodes/{node}"),
+    ("GET", "/api/reports/energy"), ("GET", "/api/reports/energy/data"),
 }
 
 

@@ -2,7 +2,8 @@
 
 The tree and its readings are those of tests/services/test_energy_query.py (hand-computed
 values there): S's October 2025 is 56 544 kWh of electricity (59 520 in − 2 976 exported) and
-8 928 m3 of natural gas, 17.790528 tce; its workshop W took 23 808 kWh.
+8 928 m3 of natural gas, 17.790528 tce; its workshop W took 23 808 kWh.  The PV tree
+(``build_solar``, October 2025) has a PV plant TPV feeding site T: 11 904 kWh generated.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from nengtan.api import create_app
 from nengtan.api.routers import energy_query as router_module
 from nengtan.services import meters
 from nengtan.store import db
-from tests.services.test_energy_query import build_tree
+from tests.services.test_energy_query import build_solar, build_tree
 
 from .helpers import ok, problems
 
@@ -83,6 +84,34 @@ def test_drilldown(api):
     assert rest["label"]["zh-CN"].startswith("未归属到下级节点")
     assert carrier(rest, "electricity")["mom"]["change"] == 8256
     assert w["trace"] == "/api/energy/trace?node=W&start=2025-10-01&end=2025-11-01"
+
+
+@pytest.fixture(scope="module")
+def solar_api(tmp_path_factory):
+    path = tmp_path_factory.mktemp("energy_query_solar_api") / "solar.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        meters.seed_carriers(s)
+    build_solar(engine)
+    with TestClient(create_app(engine)) as c:
+        yield c
+    engine.dispose()
+
+
+def test_pv_plant_and_its_site(solar_api):
+    plant = ok(solar_api.get("/api/energy/query", params={"node": "TPV", "period": "2025-10"}))
+    pv = carrier(plant["total"], "electricity_pv")
+    # generated 11 904 kWh and supplied out 11 904 kWh: the plant nets to zero
+    assert (pv["generated"], pv["out"], pv["quantity"], plant["total"]["tce"]) == (
+        11904, 11904, 0, 0)
+    r = ok(solar_api.get("/api/energy/drilldown", params={"node": "T", "period": "2025-10"}))
+    rest = r["unattributed"]
+    # −10 416 kWh grid + 11 904 kWh PV: the 1 488 kWh lost on T's busbar, 0.182875 tce
+    assert rest["electricity"]["quantity"] == 1488
+    assert rest["tce"] == pytest.approx(0.1828752, abs=1e-6)
+    assert rest["losses_and_unmetered_tce"] == rest["tce"]
+    assert rest.get("generated_by_children") is None
 
 
 def test_realtime(api):

@@ -60,11 +60,13 @@ PERIOD_DOC = ("statistical period / 统计期: 2026 (year), 2026-Q3 (quarter), 2
               "2026-10-05 (day) or 2026-10-01/2026-11-01 (custom, end exclusive); local dates")
 
 
-def node_period(session: Session, node: str, period_text: str):
-    """``(node, Period)`` from a node code and a period text; both problems reported at once."""
+def node_period(session: Session, node: str, period_text: str, parse=None):
+    """``(node, Period)`` from a node code and a period text; both problems reported at once.
+    ``parse`` reads the period (default :func:`energy_data.parse_period`)."""
     from nengtan.services.energy_data import parse_period
     from nengtan.store.models import Node
 
+    parse = parse or parse_period
     issues: list[Issue] = []
     found = None
     try:
@@ -73,8 +75,9 @@ def node_period(session: Session, node: str, period_text: str):
         issues += exc.issues
     if found is None and not issues:
         issues.append(Issue("rule.required", field="node"))
+    per = None
     try:
-        per = parse_period(period_text)
+        per = parse(period_text)
     except InputError as exc:
         issues += exc.issues
     if issues:

@@ -49,6 +49,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from nengtan.energy.boundary import role as flow_role
+
 LEVELS = (1, 2, 3)
 LEVEL_NAMES = {1: ("进出用能单位", "energy entering/leaving the unit"),
                2: ("进出主要次级用能单位", "main secondary units"),
@@ -263,14 +265,8 @@ def _use_without_edge(m: MeterPoint) -> bool:
 
 
 def role(m: MeterPoint, nodes: frozenset[int]) -> str:
-    """Role of a meter's flow edge for the node set (as energy_data.boundary does)."""
-    src_in = m.flow_from is not None and m.flow_from in nodes
-    dst_in = m.flow_to is not None and m.flow_to in nodes
-    if dst_in and not src_in:
-        return "in"
-    if src_in and not dst_in:
-        return "out"
-    return "internal"
+    """Role of a meter's flow edge for the node set (the rule of energy_data.boundary)."""
+    return flow_role(m.flow_from, m.flow_to, nodes)
 
 
 def _chains(nodes: list[UnitNode]) -> dict[int, frozenset[int]]:

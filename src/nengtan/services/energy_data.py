@@ -30,6 +30,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from nengtan import units
 from nengtan.energy import gbt2589
+from nengtan.energy.boundary import role as flow_role
 from nengtan.energy.gbt2589 import Coefficient, EnergyInput, EqualValue, Library
 from nengtan.errors import InputError, Issue, NotFound
 from nengtan.reference import energy as reference_energy
@@ -170,19 +171,6 @@ class Boundary:
         return [m for m in self.meters if m.role in roles and (m.is_energy or not energy_only)]
 
 
-def _role(m, subtree: frozenset[int], category: str) -> str:
-    src_in = m.flow_from_node_id is not None and m.flow_from_node_id in subtree
-    dst_in = m.flow_to_node_id is not None and m.flow_to_node_id in subtree
-    if dst_in and not src_in:
-        return "in"
-    if src_in and not dst_in:
-        return "out"
-    if src_in and dst_in and category == "renewable_electricity":
-        # renewable electricity flows only out of generating plant: produced inside, used here
-        return "generated"
-    return "internal"
-
-
 def node_row(conn: Connection, node_id: int):
     node = conn.execute(select(Node.id, Node.code, Node.name_zh, Node.name_en, Node.kind,
                                Node.tenant_id, Node.path).where(Node.id == node_id)).first()
@@ -211,7 +199,8 @@ def boundary(conn: Connection, node_id: int) -> Boundary:
         node_id=r.node_id, carrier=r.carrier_code, category=r.category, unit=r.unit,
         is_energy=bool(r.is_energy), level=r.level, kind=r.kind, energy_use=r.energy_use,
         flow_from=r.flow_from_node_id, flow_to=r.flow_to_node_id,
-        role=_role(r, subtree, r.category)) for r in rows)
+        role=flow_role(r.flow_from_node_id, r.flow_to_node_id, subtree, r.category))
+        for r in rows)
     return Boundary(node.id, node.code, node.name_zh, node.name_en, node.kind, node.tenant_id,
                     node.path, subtree, meters)
 
@@ -461,7 +450,26 @@ def _row_part(row: dict) -> dict:
                                 "coefficient_kgce_per_unit", "coefficient")}
 
 
-_USE = {"in": "fuel", "generated": "fuel", "out": "export"}
+def contributions(m: FlowMeter) -> list[tuple[str, str, int]]:
+    """How a boundary meter's quantity counts in its node's figure: ``(role, use, sign)``
+    entries, ``use`` as in :data:`gbt2589.USES` and ``sign`` +1 counted, −1 deducted, 0 apart.
+
+    * ``in`` → fuel (+1), or feedstock (0) for a meter with ``energy_use = feedstock``;
+    * ``generated`` → fuel (+1), reported as renewable;
+    * ``out`` → export (−1); renewable electricity leaving the subtree was generated inside it,
+      so it also counts as generated (+1): a PV plant, or a site exporting its PV surplus, nets
+      to its own use instead of going negative;
+    * ``internal`` → nothing.
+    """
+    if m.role == "in":
+        return [("in", "feedstock", 0) if m.energy_use == "feedstock" else ("in", "fuel", 1)]
+    if m.role == "generated":
+        return [("generated", "fuel", 1)]
+    if m.role == "out":
+        if m.category == "renewable_electricity":
+            return [("generated", "fuel", 1), ("out", "export", -1)]
+        return [("out", "export", -1)]
+    return []
 
 
 def node_energy(conn: Connection, node_id: int, period: Period,
@@ -483,15 +491,8 @@ def node_energy(conn: Connection, node_id: int, period: Period,
     values = period_values(conn, meters, period.start, period.end)
     groups: dict[tuple, CarrierFlow] = {}
     for m in meters:
-        use = "feedstock" if (m.role == "in" and m.energy_use == "feedstock") else _USE[m.role]
-        roles = [(m.role, use)]
-        if m.role == "out" and m.category == "renewable_electricity":
-            # renewable electricity leaving the subtree was generated inside it: counted as
-            # generated and as supplied out, so a PV plant (or a site exporting its surplus)
-            # nets to its own use instead of going negative
-            roles.insert(0, ("generated", "fuel"))
         pv = values[m.id]
-        for role, use_ in roles:
+        for role, use_, _sign in contributions(m):
             key = (m.carrier, role, use_, m.tenant_id)
             flow = groups.setdefault(key, CarrierFlow(m.carrier, role, m.unit))
             flow.quantity += pv.value

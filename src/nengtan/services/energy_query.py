@@ -2,12 +2,16 @@
 
 What a node consumes is what crosses the boundary of its subtree
 (:func:`nengtan.services.energy_data.boundary`): flows **in** − flows **out** + renewable
-electricity **generated** inside and used there; flows between nodes of the subtree are not
-counted.  Each figure is given per carrier in the carrier's physical unit and, for energy
-carriers, in tonnes of standard coal equivalent (tce) by GB/T 2589-2020: electricity at the
-equivalent value 0.1229 kgce/kWh (clause 4.4; the equal-value figure beside it), measured
-calorific values where the enterprise has them (clause 4.3), exports deducted and feedstock
-use reported apart (clause 4.1/4.2).
+electricity **generated** inside; flows between nodes of the subtree are not counted.  How
+each boundary meter counts is the one rule of
+:func:`nengtan.services.energy_data.contributions`, the rule of
+:func:`~nengtan.services.energy_data.node_energy`: renewable electricity leaving the subtree
+counts both as generated and as supplied out, so a PV plant nets to zero and a site
+exporting its PV surplus counts what it used of it.  Each figure is given per carrier in the
+carrier's physical unit and, for energy carriers, in tonnes of standard coal equivalent (tce)
+by GB/T 2589-2020: electricity at the equivalent value 0.1229 kgce/kWh (clause 4.4; the
+equal-value figure beside it), measured calorific values where the enterprise has them
+(clause 4.3), exports deducted and feedstock use reported apart (clause 4.1/4.2).
 
 Grains, and what each one reads (rollups with one query per table for a whole set of buckets,
 never one per meter and period):
@@ -83,10 +87,10 @@ COMPLETE = 0.999
 #: Data older than this many meter intervals makes a meter stale (real-time view).
 STALE_INTERVALS = 3
 METHOD = "nengtan energy query 1 (GB/T 2589-2020 via energy_data)"
-ROLE_SIGN = {"in": 1, "generated": 1, "out": -1}
-_USE = {"in": "fuel", "generated": "fuel", "out": "export"}
 BOUNDARY_RULE = ("meters whose flow edge crosses the node's subtree boundary: in − out + "
-                 "renewable generated inside; flows between nodes of the subtree not counted")
+                 "renewable generated inside (renewable electricity leaving the subtree counts "
+                 "as generated and as out); flows between nodes of the subtree not counted; "
+                 "energy_data.contributions")
 
 
 # -- buckets -------------------------------------------------------------------------------
@@ -467,9 +471,17 @@ class Coefficients:
 # -- figures -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Member:
-    """A boundary meter counted in a figure, with its use and sign."""
+    """One way a boundary meter counts in a node's figure: an entry ``(role, use, sign)`` of
+    :func:`nengtan.services.energy_data.contributions`.  A meter may count twice (renewable
+    electricity leaving the subtree: ``generated`` +1 and ``out`` −1).
+
+    ``role`` is the effective role (in, out, generated), not always the meter's boundary role
+    (``meter.role``); ``use`` is the GB/T 2589 use (fuel, feedstock, export) and ``sign`` the
+    sign in the tce total (+1 counted, −1 deducted, 0 outside it: feedstock).
+    """
 
     meter: ed.FlowMeter
+    role: str
     use: str
     sign: int
 
@@ -481,21 +493,24 @@ class Member:
     def tenant_id(self) -> int:
         return self.meter.tenant_id
 
+    @property
+    def direction(self) -> int:
+        """Sign in the physical balance (carrier unit): +1 in and generated, −1 out.
+        Feedstock is physically consumed, so it counts here although outside the tce total."""
+        return -1 if self.role == "out" else 1
+
 
 def members(b: ed.Boundary, carrier: str | None) -> list[Member]:
-    """The meters of a node's figure: energy carriers (or the one carrier asked for), roles
-    in, out and generated."""
+    """The contributions of a node's boundary meters: energy carriers (or the one carrier
+    asked for); internal meters contribute nothing."""
     out = []
     for m in b.meters:
-        if m.role not in ROLE_SIGN:
-            continue
         if carrier is not None:
             if m.carrier != carrier:
                 continue
         elif not m.is_energy:
             continue
-        use = "feedstock" if (m.role == "in" and m.energy_use == "feedstock") else _USE[m.role]
-        out.append(Member(m, use, ROLE_SIGN[m.role]))
+        out.extend(Member(m, role, use, sign) for role, use, sign in ed.contributions(m))
     return out
 
 
@@ -523,14 +538,16 @@ def figure(ctx: Context, mems: list[Member], values: Values, k: int, bucket: Buc
         c = acc.setdefault(m.carrier, {"in": 0.0, "out": 0.0, "generated": 0.0, "has": False,
                                        "coverage": 1.0, "flags": 0, "meters": [],
                                        "groups": {}})
-        c["meters"].append(m.code)
+        if m.code not in c["meters"]:
+            c["meters"].append(m.code)
         c["coverage"] = min(c["coverage"], values.coverage(m.id, k))
         c["flags"] |= int(values.flags[m.id][k])
         if values.has[m.id][k]:
             v = float(values.value[m.id][k])
             c["has"] = True
-            c[m.role] += v
-            key = (m.role, mb.use, m.tenant_id)
+            c[mb.role] += v
+            # energy_data.node_energy's groups: (carrier, role, use, tenant)
+            key = (mb.role, mb.use, m.tenant_id)
             c["groups"][key] = c["groups"].get(key, 0.0) + v
     carriers, missing = [], []
     totals = {"tce": 0.0, "tce_equal_value": 0.0, "export_tce": 0.0, "feedstock_tce": 0.0,
@@ -558,8 +575,10 @@ def figure(ctx: Context, mems: list[Member], values: Values, k: int, bucket: Buc
                     totals["export_tce"] += part
                 elif use == "feedstock":
                     totals["feedstock_tce"] += part
-                elif coef.category in gbt2589.RENEWABLE:
-                    totals["renewable_tce"] += part
+                # as gbt2589.convert: renewable electricity signed, so that renewable power
+                # supplied out is deducted from the renewable part too (a PV plant: 0)
+                if coef.sign and (use == "renewable" or coef.category in gbt2589.RENEWABLE):
+                    totals["renewable_tce"] += coef.sign * part
             if tce is not None:
                 totals["tce"] += tce
                 totals["tce_equal_value"] += tce_eq
@@ -648,8 +667,10 @@ def _check_compare(compare) -> tuple[str, ...]:
 
 
 def _meter_lineage(mems: list[Member]) -> list[dict]:
+    """One entry per contribution: ``role`` is the effective role, ``boundary_role`` the
+    meter's role on the boundary."""
     return [{"meter": mb.meter.code, "meter_id": mb.id, "carrier": mb.meter.carrier,
-             "role": mb.meter.role, "sign": mb.sign, "use": mb.use,
+             "role": mb.role, "boundary_role": mb.meter.role, "sign": mb.sign, "use": mb.use,
              "tenant_id": mb.tenant_id, "level": mb.meter.level} for mb in mems]
 
 
@@ -753,8 +774,12 @@ def children_of(conn: Connection, node_id: int) -> list[int]:
 def drilldown(conn: Connection, node_id: int, *, period: str | None = None, start=None,
               end=None, carrier: str | None = None, compare=()) -> dict:
     """The node's figure, each direct child's figure (by its own boundary), by carrier, and
-    what is not attributed to a child (parent − Σ children: metering losses, unmetered
-    consumers, and renewable power a child generates for the node)."""
+    what is not attributed to a child (parent − Σ children: metering and line losses,
+    unmetered consumers).
+
+    Renewable power a child generates for the node is in no remainder: the generating child
+    nets to zero (generated and supplied out, :func:`energy_data.contributions`), and the
+    children that use it meter it on their own inputs."""
     parent = ed.boundary(conn, node_id)
     tz = timezone_of(conn, node_id)
     ctx = Context(conn, tz)
@@ -775,7 +800,7 @@ def drilldown(conn: Connection, node_id: int, *, period: str | None = None, star
     for name, bs in sets.items():
         vals = read_values(conn, all_meters, bs, "day")
         figs[name] = [figure(ctx, ms, vals, 0, bs[0]) for ms in mems]
-        rests[name] = _unattributed(ctx, kids, mems, figs[name], vals, bs[0])
+        rests[name] = _unattributed(ctx, figs[name])
     for name in compare:
         for cur, prev in zip(figs["main"] + [rests["main"]], figs[name] + [rests[name]]):
             attach_compare(name, cur, prev)
@@ -809,9 +834,13 @@ def drilldown(conn: Connection, node_id: int, *, period: str | None = None, star
     }
 
 
-def _unattributed(ctx: Context, kids: list[ed.Boundary], mems: list[list[Member]],
-                  figs: list[dict], vals: Values, bucket: Bucket) -> dict:
-    """parent − Σ children, per carrier and in tce, with what the remainder is made of."""
+def _unattributed(ctx: Context, figs: list[dict]) -> dict:
+    """parent − Σ children (``figs[0]`` − Σ ``figs[1:]``), per carrier and in tce.
+
+    Every flow the node's children exchange among themselves or with the node is counted
+    once on each side, so the remainder is what the node's boundary meters saw and no child
+    meter did: losses (lines, transformers, busbars, meter error) and unmetered use.
+    """
     head, rest = figs[0], figs[1:]
     energy = {c: ctx.carriers[c].is_energy for f in figs for c in (x["carrier"]
                                                                    for x in f["carriers"])}
@@ -840,64 +869,27 @@ def _unattributed(ctx: Context, kids: list[ed.Boundary], mems: list[list[Member]
                          "unit": info.unit, "category": info.category, "quantity": _r(q, 6),
                          "tce": _r(t, 6), "tce_equal_value": _r(te, 6),
                          "coverage": round(coverage, 6), "complete": bool(complete)})
-    generation = _generation_by_children(ctx, kids, mems[0], vals, bucket)
     out = {
         "label": both("eq.unattributed"), "period": head["period"], "unit": "tce",
         "tce": _r(tce, 6), "tce_equal_value": _r(tce_eq, 6),
         "coverage": min((c["coverage"] for c in carriers), default=0.0),
         "complete": bool(carriers) and all(c["complete"] for c in carriers),
-        "carriers": carriers, "generated_by_children": generation,
-        "losses_and_unmetered_tce": (_r(tce - (generation["tce"] if generation else 0.0), 6)
-                                     if tce is not None and (generation is None
-                                                             or generation["tce"] is not None)
-                                     else None),
+        "carriers": carriers,
+        # kept for clients of the earlier remainder, which held children's renewable
+        # generation apart; the remainder now holds nothing else
+        "losses_and_unmetered_tce": _r(tce, 6),
     }
     electric = [c for c in carriers if c["category"] in gbt2589.ELECTRIC]
     if electric:
-        # Power of every source meets on the node's own busbar: grid, recovered and renewable
-        # electricity are one quantity there, and their net remainder is the busbar's loss.
-        gen_kwh = sum(c["quantity"] or 0.0 for c in (generation or {}).get("carriers", [])
-                      if ctx.carriers[c["carrier"]].category in gbt2589.ELECTRIC)
+        # Power of every source meets on the node's own busbar and children meter what they
+        # take of it as grid electricity: per carrier the remainder can be negative (grid)
+        # and positive (PV, waste-heat power); together they are the busbar's loss.
         known = all(c["quantity"] is not None for c in electric)
         out["electricity"] = {
             "label": both("eq.unattributed.electricity"), "unit": "kWh",
             "carriers": [c["carrier"] for c in electric],
-            "quantity": _r(sum(c["quantity"] for c in electric) - gen_kwh, 6) if known else None}
+            "quantity": _r(sum(c["quantity"] for c in electric), 6) if known else None}
     return out
-
-
-def _generation_by_children(ctx: Context, kids: list[ed.Boundary], parent: list[Member],
-                            vals: Values, bucket: Bucket) -> dict | None:
-    """Renewable power a child generates for the node: "generated" at the node and "out" at
-    the child, so it stays once in parent − Σ children although nothing is lost."""
-    out_at = {}
-    for kb in kids:
-        for m in kb.meters:
-            if m.role == "out":
-                out_at[m.id] = kb.code
-    rows: dict[str, dict] = {}
-    period = ctx.coefs.period(bucket)
-    for mb in parent:
-        if mb.meter.role != "generated" or mb.id not in out_at or not vals.has[mb.id][0]:
-            continue
-        m, info = mb.meter, ctx.carriers[mb.meter.carrier]
-        q = float(vals.value[mb.id][0])
-        coef = ctx.coefs.get(m.tenant_id, period, m.carrier, info.unit, mb.use)
-        row = rows.setdefault(m.carrier, {"carrier": m.carrier, "unit": info.unit,
-                                          "quantity": 0.0, "tce": 0.0, "meters": []})
-        row["quantity"] += q
-        row["tce"] = (None if coef is None or row["tce"] is None
-                      else row["tce"] + max(q, 0.0) * coef.kgce_per_unit / 1000.0)
-        row["meters"].append({"meter": m.code, "child": out_at[mb.id]})
-    if not rows:
-        return None
-    carriers = [rows[c] for c in sorted(rows)]
-    total = (None if any(r["tce"] is None for r in carriers)
-             else sum(r["tce"] for r in carriers))
-    for r in carriers:
-        r["quantity"], r["tce"] = _r(r["quantity"]), _r(r["tce"])
-    return {"label": both("eq.unattributed.generation"), "unit": "tce", "tce": _r(total),
-            "carriers": carriers}
 
 
 # -- 3. real-time values -------------------------------------------------------------------
@@ -906,13 +898,17 @@ def realtime(conn: Connection, node_id: int, *, carrier: str | None = None,
     """Latest values of the node's boundary meters: last reading, the last interval's
     average power (kW for electricity: interval kWh × 3600 / interval seconds; other carriers
     a rate per hour), data age and an online/stale flag (stale when the last reading is older
-    than 3 × the meter's interval).  Read from ``meter_tails`` (one query for all meters)."""
+    than 3 × the meter's interval).  Read from ``meter_tails`` (one query for all meters).
+
+    Each meter's ``sign`` is its net direction in the node's balance over its contributions
+    (:func:`energy_data.contributions`): +1 in or generated, −1 out, 0 for renewable power
+    leaving the node (generated and supplied out)."""
     b = ed.boundary(conn, node_id)
     tz = timezone_of(conn, node_id)
     ctx = Context(conn, tz)
     _check_carrier(ctx, carrier)
     now_us = int(now_us if now_us is not None else time.time_ns() // 1000)
-    meters = [m for m in b.meters if m.role in ROLE_SIGN and (carrier is None
+    meters = [m for m in b.meters if ed.contributions(m) and (carrier is None
                                                               or m.carrier == carrier)]
     infos = meter_specs.load(conn, [m.id for m in meters])
     tails = {r.meter_id: r for r in conn.execute(select(
@@ -927,7 +923,7 @@ def realtime(conn: Connection, node_id: int, *, carrier: str | None = None,
         rs = [r for r in rows if r["carrier"] == code]
         rate_unit = rs[0]["rate_unit"]
         ok = all(r["status"] == "online" and r["rate"] is not None for r in rs)
-        net = sum(ROLE_SIGN[r["role"]] * r["rate"] for r in rs) if ok else None
+        net = sum(r["sign"] * r["rate"] for r in rs) if ok else None
         nets.append({"carrier": code, "rate": _r(net, 6), "rate_unit": rate_unit,
                      "complete": ok, "meters": [r["meter"] for r in rs]})
     return {
@@ -940,8 +936,9 @@ def realtime(conn: Connection, node_id: int, *, carrier: str | None = None,
             "power": "last interval value (carrier unit, multiplier applied) × 3600 / "
                      "interval seconds; for electricity in kW",
             "stale": f"age of the last reading > {STALE_INTERVALS} × the meter's interval",
-            "net": "Σ in − Σ out + Σ generated of online meters; null if any meter is "
-                   "stale or without data",
+            "net": "Σ sign × rate of online meters (in +, out −, generated +; renewable "
+                   "power leaving the node counts as generated and as out: 0); null if any "
+                   "meter is stale or without data",
         },
     }
 
@@ -949,8 +946,11 @@ def realtime(conn: Connection, node_id: int, *, carrier: str | None = None,
 def _latest(m: ed.FlowMeter, info: meter_specs.MeterInfo, tail, now_us: int, tz: ZoneInfo,
             ctx: Context) -> dict:
     electric = units.get_unit(m.unit).dimension == units.get_unit("kWh").dimension
+    parts = [Member(m, role, use, sign) for role, use, sign in ed.contributions(m)]
     out = {"meter": m.code, "meter_id": m.id, "name_zh": m.name_zh, "name_en": m.name_en,
-           "carrier": m.carrier, "role": m.role, "sign": ROLE_SIGN[m.role],
+           "carrier": m.carrier, "role": m.role, "sign": sum(mb.direction for mb in parts),
+           "contributions": [{"role": mb.role, "use": mb.use, "sign": mb.sign}
+                             for mb in parts],
            "meter_unit": info.unit, "unit": m.unit, "register": info.spec.register,
            "interval_s": info.spec.interval_s, "multiplier": info.spec.multiplier,
            "last_reading": None, "last_value": None, "last_quality": None,
@@ -1001,11 +1001,11 @@ def trace(conn: Connection, node_id: int, *, period: str | None = None, start=No
     _check_carrier(ctx, carrier)
     window = resolve_window(tz, "custom", period, start, end)
     order = {"in": 0, "generated": 1, "out": 2}
-    mems = sorted(members(b, carrier), key=lambda mb: (mb.meter.carrier, order[mb.meter.role],
+    mems = sorted(members(b, carrier), key=lambda mb: (mb.meter.carrier, order[mb.role],
                                                       mb.meter.code))
     vals = read_values(conn, [mb.meter for mb in mems], [window], "day", keep_rows=True)
     fig = figure(ctx, mems, vals, 0, window)
-    infos = meter_specs.load(conn, [mb.id for mb in mems])
+    infos = meter_specs.load(conn, list(dict.fromkeys(mb.id for mb in mems)))
     codes = dict(conn.execute(select(Node.id, Node.code).where(Node.id.in_(
         {x for mb in mems for x in (mb.meter.flow_from, mb.meter.flow_to) if x} or {-1}))).all())
     batches = _batches(conn, mems, infos, window)
@@ -1031,11 +1031,13 @@ def trace(conn: Connection, node_id: int, *, period: str | None = None, start=No
                 readings += f"&limit={min(count, query.MAX_RAW_ROWS)}"
         rows.append({
             "meter": m.code, "meter_id": m.id, "name_zh": m.name_zh, "name_en": m.name_en,
-            "carrier": m.carrier, "role": m.role, "sign": mb.sign, "use": mb.use,
+            "carrier": m.carrier, "role": mb.role, "boundary_role": m.role,
+            "sign": mb.sign, "use": mb.use,
             "level": m.level, "tenant_id": m.tenant_id, "kind": info.kind,
             "flow_from": codes.get(m.flow_from), "flow_to": codes.get(m.flow_to),
             "quantity": _r(q), "unit": cinfo.unit,
-            "signed_quantity": _r(mb.sign * q) if q is not None else None,
+            # the physical balance: feedstock is consumed although outside the tce total
+            "signed_quantity": _r(mb.direction * q) if q is not None else None,
             "coverage": round(vals.coverage(m.id, 0), 6),
             "complete": has and vals.coverage(m.id, 0) >= COMPLETE,
             "flags": flag_names(int(vals.flags[m.id][0])),
@@ -1067,7 +1069,7 @@ def trace(conn: Connection, node_id: int, *, period: str | None = None, start=No
         })
         if q is not None:
             arithmetic.setdefault(m.carrier, []).append(
-                f"{'+' if mb.sign > 0 else '−'} {_num(q)} ({m.code}, {m.role})")
+                f"{'+' if mb.direction > 0 else '−'} {_num(q)} ({m.code}, {mb.role})")
     for c in fig["carriers"]:
         terms = " ".join(arithmetic.get(c["carrier"], []))
         c["arithmetic"] = (f"{terms} = {_num(c['quantity'])} {c['unit']}"
@@ -1090,7 +1092,7 @@ def _num(x: float) -> str:
 
 def _batches(conn: Connection, mems: list[Member], infos, window: Bucket) -> dict[int, list]:
     """Per meter, the ingestion batches its readings in the window came from (one query)."""
-    ids = [mb.id for mb in mems if not infos[mb.id].is_virtual]
+    ids = list(dict.fromkeys(mb.id for mb in mems if not infos[mb.id].is_virtual))
     if not ids:
         return {}
     margin = max(infos[i].spec.interval_s for i in ids) * US

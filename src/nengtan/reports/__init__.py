@@ -1,0 +1,1 @@
+"""Report generators: Excel (openpyxl) and PDF (reportlab) with charts (matplotlib)."""
