@@ -101,6 +101,8 @@ def write_xlsx(kind: Kind, title: str, header: Sequence[str], fields: Sequence[F
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()  # Excel has no time zones: keep the offset as text
+    if isinstance(value, (dict, list)):
+        return cell_text(value)  # JSON text, read back by the importer
     return value
 
 

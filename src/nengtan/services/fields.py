@@ -13,6 +13,7 @@ booleans, Excel numbers and dates are accepted where text would be.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -96,7 +97,8 @@ def coerce(spec: FieldSpec, value: Any, row: int | None = None) -> Any:
         elif kind == "datetime":
             out = parse_datetime(value)
         elif kind == "json":
-            out = value
+            # a spreadsheet cell holds JSON as text
+            out = json.loads(value) if isinstance(value, str) else value
         else:  # pragma: no cover - a programming error in a spec
             raise ValueError(f"unknown field kind {kind}")
     except (TypeError, ValueError):

@@ -9,7 +9,6 @@ the paths and tenants of its subtree and the tenant of every row that belongs to
 
 from __future__ import annotations
 
-import json
 
 from sqlalchemy import func, select, text
 from sqlalchemy import update as sql_update  # this module defines its own update()
@@ -116,18 +115,10 @@ def _check(session: Session, data: dict, row: int | None, node: Node | None) -> 
             check_timezone(data["timezone"])
         except ValueError:
             issues.append(Issue("rule.timezone", row=row, field="timezone", value=data["timezone"]))
-    if "attributes" in data and data["attributes"] is not None:
-        attrs = data["attributes"]
-        if isinstance(attrs, str):
-            try:
-                attrs = json.loads(attrs) if attrs.strip() else None
-            except ValueError:
-                attrs = []  # reported below
-        if attrs is not None and not isinstance(attrs, dict):
-            issues.append(Issue("rule.type_object", row=row, field="attributes",
-                                value=str(data["attributes"])[:80]))
-        else:
-            data["attributes"] = attrs
+    attrs = data.get("attributes")
+    if attrs is not None and not isinstance(attrs, dict):
+        issues.append(Issue("rule.type_object", row=row, field="attributes",
+                            value=str(attrs)[:80]))
     code = data.get("code")
     if code and (node is None or code != node.code):
         other = by_code(session, code)
