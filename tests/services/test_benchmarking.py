@@ -100,7 +100,7 @@ def test_user_entries_are_versioned_and_checked(engine):
             bm.create_entry(conn, {**body, "kind": "limit"})
         assert rules(exc) == [("rule.bm_kind_change", "kind")]
         with pytest.raises(InputError) as exc:
-            bm.create_entry(conn, {**body, "code": "links", "levels": "fast"})
+            bm.create_entry(conn, {**body, "code": "links"})
         assert rules(exc) == [("rule.bm_code", "code")]
         with pytest.raises(InputError) as exc:
             bm.create_entry(conn, {**body, "code": "x", "levels": [{"value": 3}]})
