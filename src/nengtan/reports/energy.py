@@ -144,8 +144,8 @@ def _highlights(data: dict, tr: _T, monthly: bool) -> list[Highlight]:
         if fig["key"] not in wanted or (fig["key"] == "renewable_tce" and not fig["value"]):
             continue
         decimals = 1 if fig["unit"] == "tce" else 3 if abs(fig["value"] or 0) < 10 else 2
-        out.append(Highlight(_figure_label(tr, fig), fig["value"], fig["unit"], decimals,
-                             _change_text(tr, fig, monthly)))
+        out.append(Highlight(_figure_label(tr, fig), fig["value"], _unit(tr, fig["unit"]),
+                             decimals, _change_text(tr, fig, monthly)))
     return out[:6]
 
 
@@ -164,7 +164,7 @@ def _key_figures(data: dict, tr: _T, monthly: bool) -> Section:
              Column(tr("col.yoy"), kind="percent", decimals=1)]
     rows = []
     for fig in data["figures"]:
-        row = [_figure_label(tr, fig), fig["value"], fig["unit"]]
+        row = [_figure_label(tr, fig), fig["value"], _unit(tr, fig["unit"])]
         if monthly:
             row += [fig.get("previous"), _frac(fig.get("mom_pct"))]
         row += [fig.get("year_before"), _frac(fig.get("yoy_pct"))]
@@ -336,20 +336,27 @@ def _intensity(data: dict, tr: _T) -> Section | None:
     cols = [Column(tr("col.indicator")), Column(tr("col.value"), kind="number", decimals=4),
             Column(tr("col.unit"))]
     rows = []
+    wan, per_wan = tr("unit.10k_cny"), tr("unit.tce_per_10k_cny")
     for key, value, unit in (
-        ("output_value", _wan(econ.get("output_value_cny")), "10^4 CNY"),
-        ("added_value", _wan(econ.get("added_value_cny")), "10^4 CNY"),
-        ("tce_per_10k_cny_output", it.get("tce_per_10k_cny_output"), "tce/10^4 CNY"),
+        ("output_value", _wan(econ.get("output_value_cny")), wan),
+        ("added_value", _wan(econ.get("added_value_cny")), wan),
+        ("tce_per_10k_cny_output", it.get("tce_per_10k_cny_output"), per_wan),
         ("tce_per_10k_cny_output_equal_value", it.get("tce_per_10k_cny_output_equal_value"),
-         "tce/10^4 CNY"),
-        ("tce_per_10k_cny_added", it.get("tce_per_10k_cny_added"), "tce/10^4 CNY"),
+         per_wan),
+        ("tce_per_10k_cny_added", it.get("tce_per_10k_cny_added"), per_wan),
         ("tce_per_10k_cny_added_equal_value", it.get("tce_per_10k_cny_added_equal_value"),
-         "tce/10^4 CNY"),
+         per_wan),
     ):
         rows.append([tr(f"figure.{key}"), value, unit])
     s.add(Table("economics", tr("table.economics"), cols, rows,
                 note=tr("note.economics", basis=econ.get("price_basis", "current"))))
     return s
+
+
+def _unit(tr: _T, unit: str) -> str:
+    """A unit as written in the report's language (万元 for 10^4 CNY in Chinese)."""
+    return {"10^4 CNY": tr("unit.10k_cny"), "tce/10^4 CNY": tr("unit.tce_per_10k_cny")}.get(
+        unit, unit)
 
 
 def _wan(cny: float | None) -> float | None:
