@@ -25,6 +25,9 @@ from nengtan.store import db
 # Evidence files written by tests (manual entries, demo builds) go to a directory of the test
 # run, never into the working tree's var/.
 os.environ.setdefault("NENGTAN_EVIDENCE_DIR", tempfile.mkdtemp(prefix="nengtan-evidence-"))
+# Ledger checkpoints signed in tests use a key of the test run, never one in var/.
+os.environ.setdefault("NENGTAN_LEDGER_KEY",
+                      os.path.join(tempfile.mkdtemp(prefix="nengtan-ledger-"), "ledger.pem"))
 
 PG_ADMIN_URL = os.environ.get(
     "NENGTAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -16,10 +16,13 @@ import typer
 from nengtan import __version__
 from nengtan.commands import benchmark as benchmark_cmd
 from nengtan.commands import calc as calc_cmd
+from nengtan.commands import carbon as carbon_cmd
 from nengtan.commands import cems as cems_cmd
 from nengtan.commands import collect as collect_cmd
 from nengtan.commands import energy as energy_cmd
 from nengtan.commands import entries as entries_cmd
+from nengtan.commands import ghg as ghg_cmd
+from nengtan.commands import ledger as ledger_cmd
 from nengtan.commands import quality as quality_cmd
 from nengtan.commands import report as report_cmd
 from nengtan.commands.common import DbOption
@@ -38,6 +41,9 @@ app.add_typer(calc_cmd.app, name="calc")
 app.add_typer(energy_cmd.app, name="energy")
 app.add_typer(benchmark_cmd.app, name="benchmark")
 app.add_typer(report_cmd.app, name="report")
+app.add_typer(carbon_cmd.app, name="carbon")
+app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(ghg_cmd.app, name="ghg")
 
 
 @app.command()

@@ -1,23 +1,20 @@
-"""Screening CO2 factors for energy-saving estimates (not for inventories).
+"""Screening CO2 factors for energy-saving estimates (recommendations), from the shipped factor
+library (:func:`nengtan.carbon.factors.shipped_library`): the same values and selection rules an
+inventory uses, without a database.
 
-Recommendations state the CO2 a measure avoids; they need a factor per carrier before the
-carbon inventory of the factor library is in place.  These use the shipped reference data:
-
-* fuels: tCO2 per GJ = carbon content (tC/TJ) × oxidation rate × 44/12 ÷ 1000 (default values
-  of the MEE/NDRC enterprise GHG accounting guidelines, ``fuel_defaults``);
+* fuels: tCO2 per GJ = carbon content (tC/TJ) × oxidation rate × 44/12 ÷ 1000;
 * electricity: the grid factor of the region (else national) for the latest year not after the
-  year asked (``grid_factors``; general average factors, not the life-cycle ones).
+  year asked (the general average factor, not the carbon-market or life-cycle one).
 
-Each factor carries its source and status; an inventory must use the factor library instead.
+Each factor carries its source and status.  A verifiable figure comes from an inventory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nengtan import reference
-
-CO2_PER_C = 44.0 / 12.0
+from nengtan.carbon.factors import shipped_library
+from nengtan.carbon.model import CO2_PER_C
 
 
 @dataclass(frozen=True)
@@ -32,27 +29,21 @@ class Factor:
                 "status": self.status}
 
 
-def fuel_per_gj(carrier: str) -> Factor | None:
-    """tCO2 per GJ of a fuel's heat, or None when the reference has no default."""
-    for r in reference.rows("fuel_defaults"):
-        if r["carrier_code"] == carrier:
-            value = float(r["carbon_content_tc_per_tj"]) * float(r["oxidation_rate"]) \
-                * CO2_PER_C / 1000.0
-            return Factor(value, "tCO2/GJ", r["source"], r["status"])
-    return None
+def fuel_per_gj(carrier: str, year: int | None = None) -> Factor | None:
+    """tCO2 per GJ of a fuel's heat, or None when the library has no default."""
+    lib = shipped_library(year)
+    cc, of = lib.get("carbon_content", carrier), lib.get("oxidation_rate", carrier)
+    if cc is None or of is None:
+        return None
+    status = "verified" if cc.status == of.status == "verified" else "unverified"
+    return Factor(cc.value * of.value * CO2_PER_C / 1000.0, "tCO2/GJ",
+                  f"{cc.document} (factor {cc.id}, {of.id})", status)
 
 
 def grid_per_mwh(region: str | None, year: int) -> Factor:
     """tCO2 per MWh of grid electricity for a region (province code) and year."""
-    rows = [r for r in reference.rows("grid_factors")
-            if "general" in r["use"] or "provincial" in r["use"]]
-    for wanted in ([region] if region else []) + ["national"]:
-        mine = sorted((r for r in rows if r["region"] == wanted and int(r["year"]) <= year),
-                      key=lambda r: int(r["year"]))
-        if not mine:
-            mine = sorted((r for r in rows if r["region"] == wanted), key=lambda r: int(r["year"]))
-        if mine:
-            r = mine[-1]
-            return Factor(float(r["tco2_per_mwh"]), "tCO2/MWh",
-                          f"{r['source']} ({r['region']} {r['year']})", r["status"])
-    raise LookupError("no grid factor in the shipped reference data")
+    v = shipped_library(year, region).get("grid_factor", "electricity")
+    if v is None:
+        raise LookupError("no grid factor in the shipped factor library")
+    return Factor(v.value, "tCO2/MWh", f"{v.document} ({v.region} {v.year}; factor {v.id})",
+                  v.status)

@@ -11,16 +11,18 @@ from sqlalchemy import Engine
 
 from nengtan.demo import (
     benchmark_demo,
+    carbon_demo,
     cems_demo,
     efficiency_demo,
     energy_demo,
     manual_demo,
+    park_carbon_demo,
     quality_demo,
 )
 from nengtan.demo.context import Context
 
 STEPS = (cems_demo.add, quality_demo.add, manual_demo.add, energy_demo.add, efficiency_demo.add,
-         benchmark_demo.add)
+         benchmark_demo.add, carbon_demo.add, park_carbon_demo.add)
 
 
 def add_all(engine: Engine, ctx: Context, ids: dict[str, int], start: date, last: date,

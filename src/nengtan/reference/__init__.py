@@ -31,6 +31,9 @@ DATASETS = {
                         "compressors)",
     "gb17167_requirements": "GB 17167-2006 metering equipping-rate requirements (Table 3) and "
                             "main-unit thresholds (Tables 1, 2)",
+    "ets_grid_factors": "Earlier national carbon market (ETS) reporting grid factors with their "
+                        "validity",
+    "combustion_non_co2": "Default CH4 and N2O factors of stationary combustion (kg/TJ)",
 }
 
 

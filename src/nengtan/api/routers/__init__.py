@@ -2,6 +2,8 @@
 
 from nengtan.api.routers import (
     benchmarks,
+    carbon_calc,
+    carbon_reports,
     carriers,
     cems,
     collect,
@@ -12,7 +14,10 @@ from nengtan.api.routers import (
     energy_flow,
     energy_query,
     exchange,
+    factors,
     fuel_deliveries,
+    inventories,
+    ledger,
     manual_entries,
     metering,
     meters,
@@ -35,5 +40,6 @@ ROUTERS = [
     tariffs.router, products.router, production.router, economics.router,
     fuel_deliveries.router, energy.router, energy_query.router, energy_analysis.router,
     efficiency.router, energy_flow.router, metering.router, benchmarks.router, recommendations.router,
-    reports.router, reference.router, exchange.router,
+    reports.router, factors.router, carbon_calc.router, inventories.router, ledger.router,
+    carbon_reports.router, reference.router, exchange.router,
 ]

@@ -5,6 +5,10 @@ from nengtan.store.models import benchmark as _benchmark  # noqa: F401  (registe
 from nengtan.store.models import cems as _cems  # noqa: F401
 from nengtan.store.models import efficiency as _efficiency  # noqa: F401
 from nengtan.store.models import energy as _energy  # noqa: F401
+from nengtan.store.models import factors as _factors  # noqa: F401
+from nengtan.store.models import inventory as _inventory  # noqa: F401
+from nengtan.store.models import ledger as _ledger  # noqa: F401
+from nengtan.store.models import park_carbon as _park_carbon  # noqa: F401
 from nengtan.store.models import manual as _manual  # noqa: F401
 from nengtan.store.models import quality_rules as _quality_rules  # noqa: F401
 from nengtan.store.models.collect import DEAD_LETTER_STATUSES, CollectCursor, CollectorEvent, DeadLetter
