@@ -28,10 +28,7 @@ every problem of every row is reported together.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-
+from nengtan.batchfile import number, records
 from nengtan.carbon import methodologies
 from nengtan.carbon.engine import compute, normalise_gas, result_dict
 from nengtan.carbon.model import FactorLookup, Param, SourceInput
@@ -44,18 +41,6 @@ OPTIONAL = PARAM_COLUMNS + ("gas", "method", "green_mwh", "facility")
 #: Default carriers of kinds whose rows may leave ``carrier`` empty.
 DEFAULT_CARRIER = {"electricity": "electricity", "export_electricity": "electricity",
                    "heat": "heat", "export_heat": "heat", "recovered": "CO2"}
-
-
-def _number(text: str, row: int, name: str, issues: list[Issue]) -> float | None:
-    try:
-        value = float(text.replace(",", "").strip())
-    except ValueError:
-        issues.append(Issue("rule.type_float", row=row, field=name, value=text))
-        return None
-    if not math.isfinite(value):
-        issues.append(Issue("rule.not_finite", row=row, field=name, value=text))
-        return None
-    return value
 
 
 _FRACTIONS = ("oxidation_rate", "carbon_fraction", "purity", "cao_content", "cao_non_carbonate",
@@ -76,41 +61,23 @@ def read_csv(text: str, where: str = "input file") -> tuple[list[SourceInput], l
     """Rows of the CSV ``text`` (UTF-8, a BOM is ignored) as sources, and the problems of the
     rows that could not be read (the good rows are returned too, so that the engine can
     check them and every problem of the file is reported at once)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    if header is None or not any(h.strip() for h in header):
-        raise InputError([Issue("rule.file_empty", row=1)])
-    header = [h.strip().lower() for h in header]
-    issues = [Issue("rule.header_missing", row=1, field=name) for name in REQUIRED
-              if name not in header]
-    issues += [Issue("rule.header_unknown", row=1, field=name) for name in header
-               if name not in REQUIRED + OPTIONAL]
-    issues += [Issue("rule.header_duplicate", row=1, field=name)
-               for k, name in enumerate(header) if name in header[:k]]
-    if issues:
-        return [], issues
+    rows, issues = records(text, REQUIRED, OPTIONAL)
     inputs: list[SourceInput] = []
-    for k, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header):
-            issues.append(Issue("rule.no_header", row=k, value=len(cells)))
-            continue
-        rec = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
+    for k, rec in rows:
         bad = [Issue("rule.required", row=k, field=name)
                for name in ("source", "kind", "quantity", "unit") if not rec[name]]
-        quantity = _number(rec["quantity"], k, "quantity", bad) if rec["quantity"] else None
+        quantity = number(rec["quantity"], k, "quantity", bad) if rec["quantity"] else None
         gas = normalise_gas(rec.get("gas"))
         kind = rec["kind"].lower()
         carrier = rec["carrier"] or DEFAULT_CARRIER.get(kind)
         params: dict[str, Param] = {}
         for name in PARAM_COLUMNS:
             if rec.get(name):
-                value = _number(rec[name], k, name, bad)
+                value = number(rec[name], k, name, bad)
                 if value is not None:
                     params[name] = Param(value, param_unit(name, rec["unit"], gas),
                                          f"{where}, row {k}", "user")
-        green = _number(rec["green_mwh"], k, "green_mwh", bad) if rec.get("green_mwh") else 0.0
+        green = number(rec["green_mwh"], k, "green_mwh", bad) if rec.get("green_mwh") else 0.0
         if bad:
             issues += bad
             continue

@@ -8,27 +8,12 @@ Every problem of every row is reported together; nothing is computed from a bad 
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-
+from nengtan.batchfile import number, records
 from nengtan.energy.gbt2589 import EnergyInput
 from nengtan.errors import InputError, Issue
 
 REQUIRED = ("carrier", "quantity", "unit")
 OPTIONAL = ("use", "ncv_mj_per_unit", "label")
-
-
-def _number(text: str, row: int, name: str, issues: list[Issue]) -> float | None:
-    try:
-        value = float(text.replace(",", "").strip())
-    except ValueError:
-        issues.append(Issue("rule.type_float", row=row, field=name, value=text))
-        return None
-    if not math.isfinite(value):
-        issues.append(Issue("rule.type_float", row=row, field=name, value=text))
-        return None
-    return value
 
 
 def parse_csv(text: str) -> list[EnergyInput]:
@@ -43,32 +28,16 @@ def read_csv(text: str) -> tuple[list[EnergyInput], list[Issue]]:
     """Rows of the CSV ``text`` (UTF-8, a BOM is ignored) as energy inputs, and the problems
     of the rows that could not be read (the good rows are still returned, so that a caller can
     check them too and report every problem of the file at once)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    if header is None:
-        raise InputError([Issue("rule.file_empty", row=1)])
-    header = [h.strip().lower() for h in header]
-    issues = [Issue("rule.header_missing", row=1, field=name) for name in REQUIRED
-              if name not in header]
-    issues += [Issue("rule.header_unknown", row=1, field=name) for name in header
-               if name not in REQUIRED + OPTIONAL]
-    if issues:
-        return [], issues
+    rows, issues = records(text, REQUIRED, OPTIONAL)
     inputs: list[EnergyInput] = []
-    for k, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) > len(header):
-            issues.append(Issue("rule.no_header", row=k, value=len(cells)))
-            continue
-        rec = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
+    for k, rec in rows:
         for name in REQUIRED:
             if not rec[name]:
                 issues.append(Issue("rule.required", row=k, field=name))
         if any(not rec[name] for name in REQUIRED):
             continue
-        quantity = _number(rec["quantity"], k, "quantity", issues)
-        ncv = (_number(rec["ncv_mj_per_unit"], k, "ncv_mj_per_unit", issues)
+        quantity = number(rec["quantity"], k, "quantity", issues)
+        ncv = (number(rec["ncv_mj_per_unit"], k, "ncv_mj_per_unit", issues)
                if rec.get("ncv_mj_per_unit") else None)
         if quantity is None:
             continue
