@@ -76,3 +76,15 @@ def test_batch_calculator(client):
     bad = problems(client.post("/api/calc/energy", content=b"carrier,quantity,unit\nx,1,t\n",
                                headers={"content-type": "text/csv"}))
     assert bad == [(2, "carrier", "energy_carrier")]
+
+
+def test_recommendations_say_what_cannot_be_assessed(client, metered):
+    r = ok(client.get("/api/energy/recommendations", params={"node": "E1",
+                                                             "period": "2026-10"}))
+    ent = r["enterprises"][0]
+    reasons = {m["code"]: m["reason"] for m in ent["not_assessed"]}
+    # no tariff on the meters: nothing to price, no demand charge, no power factor, no roof
+    assert reasons["valley_shift"] == "no_price" and reasons["power_factor"] == "no_power_factor"
+    assert all(m["message_zh"] for m in ent["not_assessed"])
+    assert problems(client.get("/api/energy/recommendations", params={"node": "NOPE"})) == [
+        (None, "node", "ref_unknown")]

@@ -60,6 +60,16 @@ PERIOD_DOC = ("statistical period / 统计期: 2026 (year), 2026-Q3 (quarter), 2
               "2026-10-05 (day) or 2026-10-01/2026-11-01 (custom, end exclusive); local dates")
 
 
+def node_only(session: Session, node: str):
+    """The node with code ``node``; unknown or empty is a 422 naming the parameter."""
+    from nengtan.store.models import Node
+
+    found = resolve(session, Node, node, "node", "node")
+    if found is None:
+        raise InputError([Issue("rule.required", field="node")])
+    return found
+
+
 def node_period(session: Session, node: str, period_text: str, parse=None):
     """``(node, Period)`` from a node code and a period text; both problems reported at once.
     ``parse`` reads the period (default :func:`energy_data.parse_period`)."""

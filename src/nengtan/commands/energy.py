@@ -16,17 +16,18 @@ PeriodOption = typer.Option(..., "--period",
                             help="2026, 2026-Q3, 2026-10, 2026-10-05 or 2026-10-01/2026-11-01.")
 
 
-def _run(db: str | None, node: str, period: str, fn):
+def _run(db: str | None, node: str, period: str | None, fn):
+    """``fn(connection, node, Period | None)``; no period when ``period`` is None."""
     from sqlalchemy.orm import Session
 
-    from nengtan.api.params import node_period
+    from nengtan.api.params import node_only, node_period
     from nengtan.commands.common import engine, fail
     from nengtan.errors import InputError
 
     eng = engine(db)
     try:
         with Session(eng) as s:
-            n, per = node_period(s, node, period)
+            n, per = node_period(s, node, period) if period else (node_only(s, node), None)
             return fn(s.connection(), n, per)
     except InputError as exc:
         fail(exc)
@@ -75,8 +76,7 @@ def recommend(node: str = NodeOption, db: str = DbOption,
     """Quantified energy strategy recommendations (CNY, tce, tCO2 per year)."""
     from nengtan.services import recommendations
 
-    data = _run(db, node, period or "2000",
-                lambda c, n, p: recommendations.recommend(c, n.id, p if period else None))
+    data = _run(db, node, period, lambda c, n, p: recommendations.recommend(c, n.id, p))
     if as_json:
         _echo(data)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from nengtan.api.deps import SessionDep
-from nengtan.api.params import PERIOD_DOC, node_period
+from nengtan.api.params import PERIOD_DOC, node_only, node_period
 from nengtan.api.schemas import ERRORS
 from nengtan.services import recommendations
 
@@ -25,5 +25,5 @@ def recommend(session: SessionDep,
     if period:
         n, per = node_period(session, node, period)
     else:
-        n, per = node_period(session, node, "2000")[0], None  # the node checked alone
+        n, per = node_only(session, node), None
     return recommendations.recommend(session.connection(), n.id, per)
