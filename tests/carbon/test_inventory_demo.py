@@ -100,3 +100,25 @@ def test_carbon_commands(demo):
     assert out.exit_code == 2
     out = runner.invoke(app, ["ledger", "verify", "--db", url])
     assert out.exit_code == 0, out.output
+
+
+def test_scaled_monthly_trend_equals_engine_runs(full_demo, monkeypatch):
+    """Months scaled from the period result (proportional sources) are the engine's figures."""
+    from sqlalchemy import select
+
+    from nengtan.store.models.inventory import Inventory
+
+    engine, _ = full_demo
+    with Session(engine) as s:
+        invs = list(s.execute(select(Inventory)).scalars())
+        conn = s.connection()
+        fast = {i.code: inventories.evaluate(conn, i)["trend"] for i in invs}
+        monkeypatch.setattr(inventories, "_proportional", lambda *a: False)
+        slow = {i.code: inventories.evaluate(conn, i)["trend"] for i in invs}
+    assert fast and fast.keys() == slow.keys()
+    for code in fast:
+        for a, b in zip(fast[code], slow[code], strict=True):
+            for key in ("total_tco2e", "total_market_tco2e", "scope1_tco2e", "scope2_tco2e"):
+                assert a[key] == pytest.approx(b[key], rel=1e-12, abs=1e-9), (code, a["month"])
+            for pa, pb in zip(a["sources"], b["sources"], strict=True):
+                assert pa["tco2e"] == pytest.approx(pb["tco2e"], rel=1e-12, abs=1e-9)

@@ -357,16 +357,20 @@ def evaluate(conn: Connection, inv: Inventory) -> dict:
         group = "scope3" if s.scope3_category else ("counted" if s.counted else "alongside")
         groups[group].append(s)
     entries: dict[str, list[dict]] = {}
+    period_results: dict = {}
     for group, members in groups.items():
         inputs = [_source_input(s, acts[s.id][0], params[s.id],
                                 facilities.get(s.facility_node_id), k)
                   for k, s in enumerate(members)]
         res = _run(inputs, lookup, inv) if inputs else None
+        if group == "counted" and res:
+            period_results = dict(zip([s.id for s in members], res.sources))
         entries[group] = [results.source_entry(s, r, acts[s.id][0], params[s.id],
                                                facilities.get(s.facility_node_id), group)
                           for s, r in zip(members, res.sources if res else [])]
     counted = entries["counted"]
-    trend = _trend(groups["counted"], acts, params, facilities, months, lookup, inv)
+    trend = _trend(groups["counted"], acts, params, facilities, months, lookup, inv,
+                   period_results)
     warnings = [_warning(w) for s in srcs
                 for w in acts[s.id][0].warnings + params[s.id].warnings]
     target = ({"tco2e": inv.target_tco2e, "period": inv.target_period,
@@ -415,22 +419,56 @@ def _warning(w: dict) -> dict:
             "message_zh": translate(f"inventory.warning.{w['rule']}", "zh-CN", **params)}
 
 
-def _trend(members, acts, params, facilities, months, lookup, inv) -> list[dict]:
+#: Parameters that are rates per unit of activity: with only these, a source's emission is
+#: proportional to its quantity (E = Q × NCV × CC × OF × 44/12, or Q × EF, × GWP).
+_RATE_PARAMS = frozenset({"ncv", "carbon_content", "oxidation_rate", "emission_factor"})
+
+
+def _proportional(src, inp: SourceInput, year_result, year_act) -> bool:
+    """Can a month's figure be the period's scaled by quantity?  Exact for the emission-factor
+    method with rate parameters only and no green certificates (whose cap is not linear)."""
+    return (year_result is not None and src.method == "factor" and year_act.quantity > 0
+            and set(inp.params) <= _RATE_PARAMS and not inp.green_mwh
+            and not year_act.green_mwh and src.kind != "process")
+
+
+def _trend(members, acts, params, facilities, months, lookup, inv,
+           period_results: dict | None = None) -> list[dict]:
+    """Monthly figures of the counted sources with the period's parameters.  Sources whose
+    emission is proportional to their quantity are scaled from the period's result (the same
+    arithmetic as an engine run, without building its lineage twelve times); the others are
+    computed by the engine month by month."""
+    period_results = period_results or {}
     out = []
     cumulative = 0.0
     for k, m in enumerate(months, start=1):
         inputs = [_source_input(s, acts[s.id][k], params[s.id],
                                 facilities.get(s.facility_node_id), i, clamp=True)
                   for i, s in enumerate(members)]
-        res = _run(inputs, lookup, inv) if inputs else None
+        year_q = {s.id: max(acts[s.id][0].quantity, 0.0) for s in members}
+        scaled = {s.id: _proportional(s, inp, period_results.get(s.id), acts[s.id][0])
+                  for s, inp in zip(members, inputs)}
+        rest = [inp for s, inp in zip(members, inputs) if not scaled[s.id]]
+        res = _run(rest, lookup, inv) if rest else None
+        computed = iter(res.sources if res else [])
         parts = []
-        for s, r in zip(members, res.sources if res else []):
+        for s, inp in zip(members, inputs):
             act = acts[s.id][k]
-            parts.append({"source": s.code, "scope": r.scope, "quantity": act.quantity,
+            if scaled[s.id]:
+                yr = period_results[s.id]
+                share = inp.quantity / year_q[s.id]
+                scope, tco2e, tco2e_market = yr.scope, yr.tco2e * share, yr.tco2e_market * share
+                formula = (f"{yr.tco2e:.6g} tCO2e × {inp.quantity:.6g} / {year_q[s.id]:.6g} "
+                           f"{s.unit} (period result × share of the period's quantity)")
+            else:
+                r = next(computed)
+                scope, tco2e, tco2e_market = r.scope, r.tco2e, r.tco2e_market
+                formula = r.lineage.get("formula")
+            parts.append({"source": s.code, "scope": scope, "quantity": act.quantity,
                           "unit": s.unit, "coverage": round(act.coverage, 6),
-                          "tco2e": r.tco2e, "tco2e_market": r.tco2e_market,
+                          "tco2e": tco2e, "tco2e_market": tco2e_market,
                           "lineage": {
-                              "source": s.code, "formula": r.lineage.get("formula"),
+                              "source": s.code, "formula": formula,
                               "parameters": "those of the period (see the source)",
                               "activity_links": [{key: lk.get(key) for key in (
                                   "kind", "meter", "meter_id", "product", "monitor",
