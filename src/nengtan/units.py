@@ -165,6 +165,17 @@ def factor(from_unit: str, to_unit: str) -> float:
     return a.to_base / b.to_base
 
 
+def quantity_factor(from_unit: str, to_unit: str) -> float:
+    """Like :func:`factor` for quantities of a carrier, with metered gas volume (m3) and normal
+    volume (Nm3) taken as the same quantity: reference coefficients and default NCVs of gases
+    (GB/T 2589 Annex A, the MEE guidelines) are per standard cubic metre, and the gas meters
+    in scope report temperature- and pressure-compensated volume."""
+    a, b = get_unit(from_unit), get_unit(to_unit)
+    if {a.dimension, b.dimension} <= {"volume", "normal_volume"}:
+        return a.to_base / b.to_base
+    return factor(from_unit, to_unit)
+
+
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     """Convert ``value`` from one unit to another of the same dimension."""
     return value * factor(from_unit, to_unit)

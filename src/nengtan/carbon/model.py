@@ -9,9 +9,10 @@ tCO2e (GB/T 32150-2015 clause 3, MEE enterprise accounting guidelines).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 #: Kinds of emission source (排放源类别) and their scope (GHG Protocol scopes, GB/T 32150
 #: direct = scope 1, indirect from purchased electricity and heat = scope 2).
@@ -152,3 +153,14 @@ class InventoryResult:
     sources: list[SourceResult]
     gwp_set: str
     methodology: str
+
+
+def dicts_in(lineage: Any) -> Iterator[dict]:
+    """Every dict inside a nested lineage structure (dicts and lists), outer ones first."""
+    if isinstance(lineage, dict):
+        yield lineage
+        for v in lineage.values():
+            yield from dicts_in(v)
+    elif isinstance(lineage, list | tuple):
+        for v in lineage:
+            yield from dicts_in(v)

@@ -20,6 +20,7 @@ letter with the record as JSON and the reason; the pull goes on and the cursor m
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import math
@@ -382,17 +383,19 @@ class PullAdapter(Adapter):
 
     Settings = PullSettings
 
-    async def open(self) -> None:  # pragma: no cover - overridden
-        pass
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect to the source (HTTP client, database engine)."""
 
-    async def close(self) -> None:  # pragma: no cover - overridden
-        pass
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release what :meth:`open` acquired."""
 
-    async def fetch(self, cursor: Any, token: str | None) -> Page | None:  # pragma: no cover
+    @abc.abstractmethod
+    async def fetch(self, cursor: Any, token: str | None) -> Page | None:
         """One page after ``cursor`` (``token``: next page of a token-paginated answer).
         None: the answer was unusable and has been dead-lettered; raise when the source
         cannot be reached."""
-        raise NotImplementedError
 
     async def transact(self, fn):
         """``ctx.transact(fn)``, shielded: a shutdown that cancels the adapter while it waits

@@ -178,6 +178,9 @@ class Demand:
     interval_s: int
     #: Intervals that were complete (measured over their whole length) and compared.
     intervals: int
+    #: 99th percentile of the complete intervals' demand, kW: what is left when the top 1 %
+    #: of intervals (about 7 h a month) are shaved by demand control.
+    p99_kw: float | None = None
 
 
 def max_demand(energy_kwh: np.ndarray, starts_us: np.ndarray, complete: np.ndarray,
@@ -194,7 +197,8 @@ def max_demand(energy_kwh: np.ndarray, starts_us: np.ndarray, complete: np.ndarr
     k = int(np.flatnonzero(ok)[np.argmax(energy[ok])])
     start = int(starts_us[k])
     return Demand(float(energy[k]) * 3600.0 / interval_s, start, start + interval_s * 1_000_000,
-                  interval_s, int(ok.sum()))
+                  interval_s, int(ok.sum()),
+                  float(np.percentile(energy[ok], 99.0)) * 3600.0 / interval_s)
 
 
 # -- bills ---------------------------------------------------------------------------------

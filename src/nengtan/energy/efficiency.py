@@ -721,10 +721,10 @@ def ncv_from_coefficient(coefficient, unit: str) -> Ncv:
     """NCV in MJ per ``unit`` from a GB/T 2589 :class:`~nengtan.energy.gbt2589.Coefficient`:
     its measured/default NCV where it has one, else its kgce per unit × 29.3076 MJ/kgce
     (GB/T 2589-2020 3.2)."""
-    from nengtan.energy.gbt2589 import MJ_PER_KGCE, _factor
+    from nengtan.energy.gbt2589 import MJ_PER_KGCE
 
     if coefficient.ncv_mj_per_unit is not None:
-        value = coefficient.ncv_mj_per_unit * _factor(unit, coefficient.unit)
+        value = coefficient.ncv_mj_per_unit * units.quantity_factor(unit, coefficient.unit)
         how = "NCV of the coefficient"
     else:
         value = coefficient.per(unit) * MJ_PER_KGCE

@@ -60,7 +60,7 @@ class Coefficient:
 
     def per(self, unit: str) -> float:
         """kgce per one ``unit`` of quantity (``unit`` of the same dimension)."""
-        return self.kgce_per_unit * _factor(unit, self.unit)
+        return self.kgce_per_unit * units.quantity_factor(unit, self.unit)
 
     def lineage(self) -> dict:
         out = {"kgce_per_unit": self.kgce_per_unit, "unit": self.unit, "method": self.method,
@@ -222,17 +222,6 @@ class EnergyTotals:
         }
 
 
-def _factor(from_unit: str, to_unit: str) -> float:
-    """Unit factor; metered gas volume (m3) and normal volume (Nm3) are taken as the same
-    quantity, since GB/T 2589 gas coefficients are per standard cubic metre and gas meters
-    in scope report compensated (standard) volume."""
-    a, b = units.get_unit(from_unit), units.get_unit(to_unit)
-    gas = {"volume", "normal_volume"}
-    if a.dimension in gas and b.dimension in gas:
-        return a.to_base / b.to_base
-    return units.factor(from_unit, to_unit)
-
-
 def convert_one(inp: EnergyInput, library: Library, row: int | None = None) -> ConvertedRow:
     """One input → tce, or an :class:`InputError` naming ``row`` and the field."""
     issues: list[Issue] = []
@@ -279,7 +268,8 @@ def convert_one(inp: EnergyInput, library: Library, row: int | None = None) -> C
     tce = inp.quantity * per / 1000.0
     tce_eq = tce
     if category == "electricity" and library.equal_value is not None:
-        tce_eq = inp.quantity * _factor(inp.unit, "kWh") * library.equal_value.kgce_per_kwh / 1000.0
+        kwh = inp.quantity * units.quantity_factor(inp.unit, "kWh")
+        tce_eq = kwh * library.equal_value.kgce_per_kwh / 1000.0
     sign = {"fuel": 1, "renewable": 1, "export": -1, "feedstock": 0}[inp.use]
     return ConvertedRow(inp, coef, category, per, tce, tce_eq, sign)
 

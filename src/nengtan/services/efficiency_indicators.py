@@ -31,6 +31,7 @@ from nengtan.services.energy_data import Period, PeriodValue
 from nengtan.services.fields import FieldSpec, coerce_record
 from nengtan.store.models import Carrier, Meter, Node
 from nengtan.store.models.efficiency import EfficiencyIndicator, EfficiencyIndicatorMeter
+from nengtan.timeseries.calendar import next_month
 
 GRAINS = ("day", "month")
 #: A day series longer than this is refused (ten years and a bit).
@@ -324,7 +325,7 @@ def _buckets(period: Period, grain: str) -> list[Period]:
         if grain == "day":
             nxt = cur + timedelta(days=1)
         else:
-            nxt = date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+            nxt = next_month(cur)
         stop = min(nxt, period.end)
         label = cur.isoformat() if grain == "day" else f"{cur:%Y-%m}"
         out.append(Period(cur, stop, label, grain))
@@ -334,7 +335,7 @@ def _buckets(period: Period, grain: str) -> list[Period]:
 
 def _month_key(d: date) -> tuple[date, date]:
     first = d.replace(day=1)
-    return first, date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first, next_month(first)
 
 
 def values(conn: Connection, indicator: EfficiencyIndicator, period: Period,

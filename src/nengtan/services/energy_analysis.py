@@ -47,7 +47,7 @@ from nengtan.services import energy_data, meter_specs, query
 from nengtan.services.energy_data import FlowMeter, Period
 from nengtan.store.models import Carrier, Meter, Node, Tariff, TariffBand, TariffPeriod
 from nengtan.store.types import from_us
-from nengtan.timeseries.calendar import HOUR_US, US, day_bounds, utc_day
+from nengtan.timeseries.calendar import HOUR_US, US, day_bounds, next_month, utc_day
 from nengtan.timeseries.rollup import bucketize
 
 ELECTRIC = ("electricity", "renewable_electricity", "recovered_electricity")
@@ -273,7 +273,7 @@ class _Calendar:
 
     @staticmethod
     def month_length(m: date) -> int:
-        nxt = date(m.year + (m.month == 12), m.month % 12 + 1, 1)
+        nxt = next_month(m)
         return (nxt - m).days
 
     def slots(self, step_us: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
@@ -380,7 +380,8 @@ def _demand_dict(d: cost_engine.Demand | None, tz: ZoneInfo) -> dict | None:
     if d is None:
         return None
     return {"kw": d.kw, "start": _local_iso(d.start_us, tz), "end": _local_iso(d.end_us, tz),
-            "interval_s": d.interval_s, "complete_intervals": d.intervals}
+            "interval_s": d.interval_s, "complete_intervals": d.intervals,
+            "p99_kw": d.p99_kw}
 
 
 def _meter_answer(mc: _MeterCost, cal: _Calendar, basis: str) -> dict:

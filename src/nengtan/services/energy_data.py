@@ -36,6 +36,7 @@ from nengtan.errors import InputError, Issue, NotFound
 from nengtan.reference import energy as reference_energy
 from nengtan.store.models import Carrier, FuelDelivery, Meter, Node, RollupDay, RollupMonth
 from nengtan.store.models.energy import EnergyParameter
+from nengtan.timeseries.calendar import next_month
 
 ROLES = ("in", "out", "generated", "internal")
 
@@ -86,10 +87,6 @@ def _month_days(y: int, m: int) -> int:
     return (nxt - date(y, m, 1)).days
 
 
-def _next_month(d: date) -> date:
-    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-
-
 def _label(start: date, end: date, grain: str) -> str:
     if grain == "month":
         return f"{start:%Y-%m}"
@@ -116,7 +113,7 @@ def parse_period(text: str, field_name: str = "period") -> Period:
             return Period(start, end, f"{y}-Q{q}", "quarter")
         if re.fullmatch(r"\d{4}-\d{2}", s):
             start = date(int(s[:4]), int(s[5:]), 1)
-            return Period(start, _next_month(start), s, "month")
+            return Period(start, next_month(start), s, "month")
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
             d = date.fromisoformat(s)
             return Period(d, d + timedelta(days=1), s, "day")
@@ -229,16 +226,16 @@ class PeriodValue:
         self.flags |= int(flags or 0)
 
 
-def _split(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+def split_months(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
     """Whole months inside [start, end) and the leftover day ranges."""
     months, days = [], []
     cur = start
     while cur < end:
-        if cur.day == 1 and _next_month(cur) <= end:
+        if cur.day == 1 and next_month(cur) <= end:
             months.append(cur)
-            cur = _next_month(cur)
+            cur = next_month(cur)
         else:
-            stop = min(_next_month(cur), end)
+            stop = min(next_month(cur), end)
             days.append((cur, stop))
             cur = stop
     return months, days
@@ -256,7 +253,7 @@ def period_values(conn: Connection, meters, start: date, end: date) -> dict[int,
         return out
     ids = [p[0] for p in pairs]
     tenants = sorted({p[1] for p in pairs})
-    months, days = _split(start, end)
+    months, days = split_months(start, end)
     if months:
         for r in conn.execute(select(RollupMonth.meter_id, RollupMonth.value,
                                      RollupMonth.coverage_s, RollupMonth.expected_s,
@@ -388,9 +385,9 @@ def measured_coefficients(conn: Connection, tenant_id: int, start: date, end: da
             continue
         qty = energy = 0.0
         for d in lots:
-            q = d.quantity * gbt2589._factor(d.unit, unit)
+            q = d.quantity * units.quantity_factor(d.unit, unit)
             qty += q
-            energy += q * d.ncv_mj_per_unit / gbt2589._factor(d.unit, unit)
+            energy += q * d.ncv_mj_per_unit / units.quantity_factor(d.unit, unit)
         if qty <= 0:
             continue
         ncv = energy / qty

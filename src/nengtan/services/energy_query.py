@@ -312,7 +312,7 @@ def _read_days(conn: Connection, meters, buckets: list[Bucket], keep_rows: bool)
     if not meters or not buckets:
         return out
     # energy_data's split: whole months from rollup_month, the days around them from rollup_day
-    splits = [ed._split(b.start, b.end) for b in buckets]
+    splits = [ed.split_months(b.start, b.end) for b in buckets]
     months = sorted({mo for ms, _ in splits for mo in ms})
     day_ranges = [r for _, ds in splits for r in ds]
     mrows = (ed.period_series(conn, meters, months[0], next_month(months[-1]), "month")

@@ -43,6 +43,7 @@ from nengtan.errors import InputError, Issue, NotFound
 from nengtan.services import energy_data, energy_totals
 from nengtan.services.energy_data import Boundary, NodeEnergy, Period
 from nengtan.store.models import Carrier, Node
+from nengtan.timeseries.calendar import next_month
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def _trend(conn: Connection, ne: NodeEnergy, grain: str) -> list[dict]:
     cur = period.start
     while cur < period.end:
         keys.append(cur)
-        cur = (date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1) if grain == "month"
+        cur = (next_month(cur) if grain == "month"
                else date.fromordinal(cur.toordinal() + 1))
     points = []
     for k in keys:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from nengtan import __version__
+from nengtan.carbon.model import dicts_in
 from nengtan.config import get_settings
 from nengtan.errors import InputError, Issue, NotFound
 from nengtan.services import energy_data, park_inventory
@@ -230,19 +231,8 @@ def _link_reference(link: dict) -> str:
 def _evidence_of_link(link) -> list[dict]:
     """Every evidence file (a dict with ``sha256`` and ``evidence_id``) anywhere in a link's
     lineage: manual entries, lab records, certificates."""
-    out: list[dict] = []
-
-    def walk(x):
-        if isinstance(x, dict):
-            if isinstance(x.get("sha256"), str) and "evidence_id" in x:
-                out.append(x)
-            for v in x.values():
-                walk(v)
-        elif isinstance(x, list):
-            for v in x:
-                walk(v)
-    walk(link)
-    return out
+    return [x for x in dicts_in(link)
+            if isinstance(x.get("sha256"), str) and "evidence_id" in x]
 
 
 def enterprise_data(conn: Connection, inventory: str | int, version: int | None = None) -> dict:
@@ -351,21 +341,10 @@ def enterprise_data(conn: Connection, inventory: str | int, version: int | None 
 
 def _manual_entries_of(link) -> list[dict]:
     """Every reviewed manual entry version cited anywhere in a link's lineage."""
-    out: list[dict] = []
-
-    def walk(x):
-        if isinstance(x, dict):
-            if isinstance(x.get("manual_entry"), int) and x.get("reviewed_by"):
-                out.append({k: x.get(k) for k in ("manual_entry", "version", "entered_by",
-                                                  "reviewed_by", "reviewed_at")}
-                           | {"evidence": _evidence_of_link(x)})
-            for v in x.values():
-                walk(v)
-        elif isinstance(x, list):
-            for v in x:
-                walk(v)
-    walk(link)
-    return out
+    return [{k: x.get(k) for k in ("manual_entry", "version", "entered_by", "reviewed_by",
+                                   "reviewed_at")} | {"evidence": _evidence_of_link(x)}
+            for x in dicts_in(link)
+            if isinstance(x.get("manual_entry"), int) and x.get("reviewed_by")]
 
 
 def _unique_entries(entries: list[dict]) -> list[dict]:

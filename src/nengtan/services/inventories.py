@@ -55,6 +55,7 @@ from nengtan.store.models.inventory import (
     Inventory,
     InventoryVersion,
 )
+from nengtan.timeseries.calendar import next_month
 
 RESULT_KIND = "inventory_result"
 SOURCE_KIND = "inventory_source"
@@ -271,7 +272,7 @@ def _months(period: Period) -> list[Period]:
     out = []
     cur = period.start
     while cur < period.end:
-        nxt = date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+        nxt = next_month(cur)
         stop = min(nxt, period.end)
         out.append(Period(cur, stop, f"{cur:%Y-%m}", "month" if cur.day == 1 and stop == nxt
                           else "custom"))

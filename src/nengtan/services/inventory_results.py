@@ -24,6 +24,7 @@ from collections import defaultdict
 from datetime import date
 
 from nengtan.carbon.engine import gas_group
+from nengtan.timeseries.calendar import next_month
 
 UNIT = "tCO2e"
 TOTAL_FORMULA = ("total = Σ sources (scope 1: combustion + process + fugitive − recovered; "
@@ -183,7 +184,7 @@ def _months_budget(per_month: float, start: date, end: date) -> float:
     total = 0.0
     cur = start
     while cur < end:
-        nxt = date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+        nxt = next_month(cur)
         stop = min(nxt, end)
         first = date(cur.year, cur.month, 1)
         total += per_month * (stop - cur).days / (nxt - first).days

@@ -770,6 +770,19 @@ def _overlap_share(start: date, end_incl: date, lo: date, hi: date) -> float:
     return max((b - a).days, 0) / total if total > 0 else 0.0
 
 
+def _approved_versions(target_table: str):
+    """Approved manual-entry versions that wrote into ``target_table``: the entry, the
+    version and who entered and reviewed it (add the caller's conditions with ``where``)."""
+    return (select(ManualEntry.id, ManualEntry.kind, ManualEntryVersion.id.label("vid"),
+                   ManualEntryVersion.version, ManualEntryVersion.status,
+                   ManualEntryVersion.created_by, ManualEntryVersion.submitted_by,
+                   ManualEntryVersion.reviewed_by, ManualEntryVersion.reviewed_at,
+                   ManualEntryVersion.target_id, ManualEntryVersion.target_ts)
+            .join(ManualEntry, ManualEntry.id == ManualEntryVersion.entry_id)
+            .where(ManualEntryVersion.target_table == target_table,
+                   ManualEntryVersion.status == "approved"))
+
+
 def _evidence_of_versions(conn, version_ids) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = defaultdict(list)
     if not version_ids:
@@ -834,18 +847,8 @@ class Gatherer:
         """Deliveries written by approved manual entries: the entry and its files."""
         if not ids:
             return {}
-        rows = self.conn.execute(select(ManualEntry.id, ManualEntry.kind,
-                                        ManualEntryVersion.id.label("vid"),
-                                        ManualEntryVersion.version, ManualEntryVersion.status,
-                                        ManualEntryVersion.created_by,
-                                        ManualEntryVersion.submitted_by,
-                                        ManualEntryVersion.reviewed_by,
-                                        ManualEntryVersion.reviewed_at,
-                                        ManualEntryVersion.target_id)
-                                 .join(ManualEntry, ManualEntry.id == ManualEntryVersion.entry_id)
-                                 .where(ManualEntryVersion.target_table == "fuel_deliveries",
-                                        ManualEntryVersion.status == "approved",
-                                        ManualEntryVersion.target_id.in_(list(ids)))).all()
+        rows = self.conn.execute(_approved_versions("fuel_deliveries").where(
+            ManualEntryVersion.target_id.in_(list(ids)))).all()
         files = _evidence_of_versions(self.conn, [r.vid for r in rows])
         out: dict[int, list[dict]] = defaultdict(list)
         for r in rows:
@@ -984,23 +987,10 @@ class Gatherer:
         from nengtan.timeseries.calendar import from_us
         lo = from_us(local_midnight_us(sl.start, tz))
         hi = from_us(local_midnight_us(sl.end, tz))
-        rows = self.conn.execute(select(ManualEntry.id, ManualEntry.kind,
-                                        ManualEntryVersion.id.label("vid"),
-                                        ManualEntryVersion.version, ManualEntryVersion.status,
-                                        ManualEntryVersion.created_by,
-                                        ManualEntryVersion.submitted_by,
-                                        ManualEntryVersion.reviewed_by,
-                                        ManualEntryVersion.reviewed_at,
-                                        ManualEntryVersion.target_id,
-                                        ManualEntryVersion.target_ts)
-                                 .join(ManualEntry, ManualEntry.id == ManualEntryVersion.entry_id)
-                                 .where(ManualEntryVersion.target_table == "readings",
-                                        ManualEntryVersion.status == "approved",
-                                        ManualEntryVersion.retract.is_(False),
-                                        ManualEntryVersion.target_id.in_(meter_ids),
-                                        ManualEntryVersion.target_ts >= lo,
-                                        ManualEntryVersion.target_ts <= hi)
-                                 .order_by(ManualEntryVersion.target_ts)).all()
+        rows = self.conn.execute(_approved_versions("readings").where(
+            ManualEntryVersion.retract.is_(False), ManualEntryVersion.target_id.in_(meter_ids),
+            ManualEntryVersion.target_ts >= lo, ManualEntryVersion.target_ts <= hi)
+            .order_by(ManualEntryVersion.target_ts)).all()
         files = _evidence_of_versions(self.conn, [r.vid for r in rows])
         out: dict[int, list[dict]] = defaultdict(list)
         for r in rows:

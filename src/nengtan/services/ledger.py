@@ -128,11 +128,10 @@ def registered() -> dict[str, Recomputer]:
 
 
 def _load_providers() -> None:
+    # a provider that fails to import is a broken installation: say so rather than verify
+    # without its record kinds
     for name in PROVIDERS:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
+        importlib.import_module(name)
 
 
 # -- small helpers -----------------------------------------------------------------------------

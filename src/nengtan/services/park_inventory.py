@@ -64,7 +64,7 @@ from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import Session
 
 from nengtan import __version__, units
-from nengtan.carbon.model import DEDUCTED, FactorLookup, SourceInput
+from nengtan.carbon.model import DEDUCTED, FactorLookup, SourceInput, dicts_in
 from nengtan.energy.gbt2589 import MJ_PER_KGCE
 from nengtan.errors import InputError, Issue, NotFound
 from nengtan.services import energy_data
@@ -743,21 +743,9 @@ def _node_code(nodes, node_id):
 
 def _factor_ids(lineage) -> list[dict]:
     """Factor values cited by an engine lineage (anything with a factor_id)."""
-    out = []
-
-    def walk(x):
-        if isinstance(x, dict):
-            if x.get("factor_id"):
-                out.append({k: x.get(k) for k in ("factor_id", "parameter", "subject", "value",
-                                                  "unit", "document", "status", "year",
-                                                  "region")})
-            for v in x.values():
-                walk(v)
-        elif isinstance(x, list):
-            for v in x:
-                walk(v)
-    walk(lineage)
-    return out
+    return [{k: x.get(k) for k in ("factor_id", "parameter", "subject", "value", "unit",
+                                   "document", "status", "year", "region")}
+            for x in dicts_in(lineage) if x.get("factor_id")]
 
 
 # -- tenants -------------------------------------------------------------------------------

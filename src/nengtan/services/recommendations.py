@@ -15,15 +15,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-import numpy as np
 from sqlalchemy import Connection, select
 
+from nengtan import units
 from nengtan.carbon import screening
 from nengtan.energy import recommend as engine
 from nengtan.energy.gbt2589 import MJ_PER_KGCE
 from nengtan.energy.recommend import Assumption
 from nengtan.i18n import t
-from nengtan.services import energy_analysis, energy_data, meter_specs, query
+from nengtan.services import energy_analysis, energy_data
 from nengtan.services.energy_data import Period
 from nengtan.store.models import Meter, Node
 
@@ -85,24 +85,19 @@ def _region(conn: Connection, node_id: int) -> str | None:
     return next((regions[i] for i in reversed(chain) if regions.get(i)), None)
 
 
-def _demand_by_month(conn: Connection, meter_ids: list[int], period: Period,
-                     percentile: float) -> tuple[list[float], list[float]]:
-    """Per month: Σ over meters of the maximum, and of the percentile, of 15-min demand (kW)."""
-    infos = meter_specs.load(conn, meter_ids)
+def _demand_by_month(cost: dict, meter_ids: list[int]) -> tuple[list[float], list[float]]:
+    """Per month: Σ over the meters of the maximum and of the 99th percentile of 15-minute
+    demand (kW), as the cost analysis measured them."""
     maxima: dict[str, float] = defaultdict(float)
     targets: dict[str, float] = defaultdict(float)
-    for mid in meter_ids:
-        info = infos[mid]
-        w = query.window(period.start, period.end, info.tz)
-        iv = query.interval_values(conn, info, w)
-        ok = ~iv.gap & (iv.end - iv.start > 0)
-        kw = iv.value[ok] * 3.6e9 / (iv.end[ok] - iv.start[ok])
-        months = np.array([query.from_us(int(s)).astimezone(info.tz).strftime("%Y-%m")
-                           for s in iv.start[ok]])
-        for m in np.unique(months):
-            sel = kw[months == m]
-            maxima[m] += float(sel.max())
-            targets[m] += float(np.percentile(sel, percentile))
+    for m in cost.get("meters", []):
+        if m.get("meter_id") not in meter_ids:
+            continue
+        for month in m.get("months", []):
+            d = month.get("demand")
+            if d and d.get("p99_kw") is not None:
+                maxima[month["month"]] += d["kw"]
+                targets[month["month"]] += d["p99_kw"]
     keys = sorted(maxima)
     return [maxima[k] for k in keys], [targets[k] for k in keys]
 
@@ -116,7 +111,7 @@ def _tco2_per_tce(ne: energy_data.NodeEnergy, region: str | None, year: int) -> 
         if row.sign <= 0 or row.tce <= 0:
             continue
         if row.category in ("electricity", "renewable_electricity", "recovered_electricity"):
-            kwh = row.input.quantity * energy_data.gbt2589._factor(row.input.unit, "kWh")
+            kwh = row.input.quantity * units.quantity_factor(row.input.unit, "kWh")
             f = 0.0 if row.category != "electricity" else grid.value
             c = kwh / 1000.0 * f
             src = grid if row.category == "electricity" else None
@@ -190,7 +185,7 @@ def for_enterprise(conn: Connection, ent, period: Period, pv_yield: Assumption) 
     terms = energy_analysis.load_terms(conn, tariff_ids) if tariff_ids else {}
     demand_charge = next((t.demand_charge for t in terms.values() if t.demand_charge), None)
     if incoming and demand_charge:
-        maxima, targets = _demand_by_month(conn, incoming, period, DEMAND_TARGET.value)
+        maxima, targets = _demand_by_month(cost, incoming)
         if maxima:
             k = 12.0 / len(maxima)  # a year of months
             out.append(engine.demand_reduction(ent.code, [x * k for x in maxima],

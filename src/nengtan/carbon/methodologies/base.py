@@ -58,16 +58,12 @@ class ConversionError(ValueError):
 
 
 def quantity_factor(from_unit: str, to_unit: str) -> float:
-    """Factor from one quantity unit to another.  Metered gas volume (m3) and normal volume
-    (Nm3) are taken as the same quantity, as in :mod:`nengtan.energy.gbt2589`: the default
-    NCVs are per standard cubic metre and gas meters in scope report compensated volume."""
+    """Factor from one quantity unit to another (:func:`nengtan.units.quantity_factor`: m3
+    and Nm3 of gas alike); a mass of gas and a mass of CO2e convert as masses."""
     a, b = units.get_unit(from_unit), units.get_unit(to_unit)
-    gas = {"volume", "normal_volume"}
-    if a.dimension in gas and b.dimension in gas:
-        return a.to_base / b.to_base
     if a.dimension in ("mass", "co2e") and b.dimension in ("mass", "co2e"):
         return a.to_base / b.to_base
-    return units.factor(from_unit, to_unit)
+    return units.quantity_factor(from_unit, to_unit)
 
 
 _MASS_PREFIXES = (("10^4 t", 1e4), ("万t", 1e4), ("kg", 1e-3), ("g", 1e-6), ("t", 1.0),
