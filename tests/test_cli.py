@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -84,19 +85,21 @@ def test_serve_answers_over_http(db):
     proc = subprocess.Popen([*NENGTAN, "serve", "--db", db, "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        for _ in range(100):
+        for _ in range(300):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status") as r:
-                    status = json.loads(r.read())
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/docs") as r:
+                    page = r.read().decode()
                 break
             except OSError:
                 time.sleep(0.1)
         else:
             raise AssertionError("server did not start")
-        assert status["nodes"] == 0
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/docs") as r:
-            page = r.read().decode()
         assert "/static/swagger/" in page and "cdn" not in page.lower()
+        # the API answers only with a login
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status")
+        assert refused.value.code == 401
+        assert json.loads(refused.value.read())["code"] == "unauthenticated"
     finally:
         proc.terminate()
         proc.wait(timeout=10)

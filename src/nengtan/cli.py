@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 from nengtan import __version__
+from nengtan.commands import backup as backup_cmd
 from nengtan.commands import benchmark as benchmark_cmd
 from nengtan.commands import calc as calc_cmd
 from nengtan.commands import carbon as carbon_cmd
@@ -25,6 +26,7 @@ from nengtan.commands import ghg as ghg_cmd
 from nengtan.commands import ledger as ledger_cmd
 from nengtan.commands import quality as quality_cmd
 from nengtan.commands import report as report_cmd
+from nengtan.commands import users as users_cmd
 from nengtan.commands.common import DbOption
 from nengtan.commands.common import engine as _engine
 from nengtan.commands.common import fail as _fail
@@ -44,6 +46,9 @@ app.add_typer(report_cmd.app, name="report")
 app.add_typer(carbon_cmd.app, name="carbon")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(ghg_cmd.app, name="ghg")
+app.add_typer(users_cmd.app, name="user")
+app.command("backup")(backup_cmd.backup)
+app.command("restore")(backup_cmd.restore)
 
 
 @app.command()
@@ -54,17 +59,27 @@ def version() -> None:
 
 @app.command()
 def serve(db: str = DbOption, host: str = typer.Option(None, help="Bind address (default 127.0.0.1)."),
-          port: int = typer.Option(None, help="Port (default 8000).")) -> None:
-    """Serve the API (OpenAPI page at /docs)."""
+          port: int = typer.Option(None, help="Port (default 8000)."),
+          workers: int = typer.Option(1, min=1, help="Worker processes (one per CPU core "
+                                                     "serves more users at once).")) -> None:
+    """Serve the console and the API (OpenAPI page at /docs)."""
+    import os
+
     import uvicorn
 
     from nengtan.api.app import create_app
     from nengtan.config import get_settings
 
     settings = get_settings()
-    engine = _engine(db)
-    uvicorn.run(create_app(engine), host=host or settings.host, port=port or settings.port,
-                log_level="info")
+    engine = _engine(db)  # also upgrades the schema, once, before the workers start
+    if workers == 1:
+        uvicorn.run(create_app(engine), host=host or settings.host, port=port or settings.port,
+                    log_level="info")
+        return
+    # each worker process builds its own app (and engine) from the same settings
+    os.environ["NENGTAN_DATABASE_URL"] = str(engine.url.render_as_string(hide_password=False))
+    uvicorn.run("nengtan.api.app:create_app", factory=True, workers=workers,
+                host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 @app.command()
@@ -98,11 +113,21 @@ def demo(db: str = DbOption,
         report = build_demo(engine, today=as_of,
                             start=date.fromisoformat(start) if start else None)
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=str))
+        _demo_users_notice()
     else:
         built = json.loads(marker)
         typer.echo(f"Demo park already built (as of {built.get('today')}); use --rebuild to rebuild.")
     if not no_serve:
-        serve(db=db, host=host, port=port)
+        serve(db=db, host=host, port=port, workers=1)
+
+
+def _demo_users_notice() -> None:
+    from nengtan.demo import users_demo
+
+    typer.echo(f"演示账户（仅供演示）/ demo accounts (demo only), password {users_demo.PASSWORD}: "
+               + ", ".join(users_demo.USERS) + ", verifier")
+    typer.echo("管理员动态口令密钥 / administrators' TOTP secrets: " + ", ".join(
+        f"{user}={secret}" for user, secret in users_demo.TOTP_SECRETS.items()))
 
 
 @app.command("import")

@@ -35,6 +35,20 @@ class Settings(BaseSettings):
         default=None, description="Directory of evidence files (default <home>/evidence).")
     evidence_max_bytes: int = Field(
         default=50 * 1024 * 1024, description="Largest evidence file accepted, in bytes.")
+    # Identity and sessions (GB/T 22239-2019 8.1.4.1: 登录失败处理, 连接超时自动退出)
+    session_idle_minutes: int = Field(
+        default=30, description="A browser session ends after this many idle minutes.")
+    session_max_hours: int = Field(
+        default=12, description="A session or bearer token from a login lasts at most this long.")
+    lockout_threshold: int = Field(
+        default=5, description="Consecutive failed logins that lock an account.")
+    lockout_minutes: int = Field(default=15, description="How long a locked account stays locked.")
+    password_max_age_days: int = Field(
+        default=90, description="Passwords older than this must be changed at the next login.")
+    password_min_length: int = Field(default=10, description="Shortest password accepted.")
+    cookie_secure: bool = Field(
+        default=False, description="Mark the console's cookies Secure (set it when served over "
+        "HTTPS, e.g. behind a TLS reverse proxy).")
 
     def resolved_evidence_dir(self) -> Path:
         return (self.evidence_dir or self.home / "evidence").resolve()

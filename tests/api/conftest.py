@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from nengtan.api import create_app
 
 from .helpers import created
+from .auth_client import AuthedClient
 
 
 @pytest.fixture
 def client(engine):
-    with TestClient(create_app(engine)) as c:
+    with AuthedClient(create_app(engine)) as c:
         yield c
 
 

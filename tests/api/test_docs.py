@@ -1,4 +1,4 @@
-"""The OpenAPI document, the offline /docs page and the landing page."""
+"""The OpenAPI document, the offline /docs page and the console at /."""
 
 from __future__ import annotations
 
@@ -12,6 +12,15 @@ from .helpers import ok
 #: The endpoints the API promises (issue "REST API").
 PROMISED = {
     ("GET", "/api/status"),
+    ("POST", "/api/auth/token"), ("GET", "/api/auth/me"), ("POST", "/api/auth/logout"),
+    ("POST", "/api/auth/password"), ("POST", "/api/auth/totp"),
+    ("POST", "/api/auth/totp/confirm"), ("GET", "/api/auth/api-tokens"),
+    ("POST", "/api/auth/api-tokens"), ("DELETE", "/api/auth/api-tokens/{token_id}"),
+    ("GET", "/api/roles"), ("GET", "/api/users"), ("POST", "/api/users"),
+    ("POST", "/api/users/{username}/disable"), ("POST", "/api/users/{username}/enable"),
+    ("POST", "/api/users/{username}/unlock"), ("POST", "/api/users/{username}/password"),
+    ("GET", "/api/users/{username}/grants"), ("POST", "/api/users/{username}/grants"),
+    ("DELETE", "/api/grants/{grant_id}"), ("GET", "/api/dashboard"),
     ("GET", "/api/nodes"), ("POST", "/api/nodes"), ("GET", "/api/nodes/tree"),
     ("GET", "/api/nodes/{node_id}"), ("PATCH", "/api/nodes/{node_id}"),
     ("DELETE", "/api/nodes/{node_id}"), ("GET", "/api/nodes/{node_id}/rollups"),
@@ -188,12 +197,11 @@ def test_docs_read_an_openapi_30_rendering(client):
     assert upload["properties"]["file"]["format"] == "binary"
 
 
-def test_landing_page(client, site):
-    r = client.get("/")
-    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
-    html = r.text
-    assert "能碳" in html and "nengtan" in html
-    assert html.index("工业企业和园区数字能碳管理中心") < html.index("Digital energy-carbon")
-    assert 'href="/docs"' in html and 'href="/api/status"' in html
-    assert "<td>4</td>" in html  # four nodes
-    assert "http://" not in html and "https://" not in html and "<script" not in html
+def test_root_is_the_console(client):
+    anonymous = client.get("/", headers={"Authorization": ""}, follow_redirects=False)
+    assert anonymous.status_code in (302, 303, 307)
+    assert anonymous.headers["location"].startswith("/login")
+    page = client.get("/login")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "能碳" in page.text
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page.text)

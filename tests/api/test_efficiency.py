@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from nengtan.api import create_app
 from nengtan.api.routers import efficiency
 
 from .helpers import created, make_meter, ok, post_readings, problems
+from .auth_client import AuthedClient
 
 BASE = "/api/efficiency-indicators"
 ROUTES = {("GET", BASE), ("POST", BASE), ("GET", BASE + "/{indicator_id}"),
@@ -18,7 +18,7 @@ ROUTES = {("GET", BASE), ("POST", BASE), ("GET", BASE + "/{indicator_id}"),
 
 @pytest.fixture
 def eff_client(sqlite_engine):
-    with TestClient(create_app(sqlite_engine)) as c:
+    with AuthedClient(create_app(sqlite_engine)) as c:
         yield c
 
 

@@ -9,7 +9,6 @@ values there): S's October 2025 is 56 544 kWh of electricity (59 520 in − 2 97
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from nengtan.api import create_app
@@ -19,6 +18,7 @@ from nengtan.store import db
 from tests.services.test_energy_query import build_solar, build_tree
 
 from .helpers import ok, problems
+from .auth_client import AuthedClient
 
 ROUTES = {("GET", "/api/energy/query"), ("GET", "/api/energy/drilldown"),
           ("GET", "/api/energy/realtime"), ("GET", "/api/energy/trace")}
@@ -32,7 +32,7 @@ def api(tmp_path_factory):
     with Session(engine) as s, s.begin():
         meters.seed_carriers(s)
     ids = build_tree(engine)
-    with TestClient(create_app(engine)) as c:
+    with AuthedClient(create_app(engine)) as c:
         yield c, ids
     engine.dispose()
 
@@ -94,7 +94,7 @@ def solar_api(tmp_path_factory):
     with Session(engine) as s, s.begin():
         meters.seed_carriers(s)
     build_solar(engine)
-    with TestClient(create_app(engine)) as c:
+    with AuthedClient(create_app(engine)) as c:
         yield c
     engine.dispose()
 

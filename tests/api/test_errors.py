@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from nengtan.api import create_app
@@ -11,6 +10,7 @@ from nengtan.errors import fail
 from nengtan.store.models import Node
 
 from .helpers import ok, problems
+from .auth_client import AuthedClient
 
 
 def test_language_of_the_summary(client):
@@ -58,7 +58,7 @@ def _app_with_probe(engine):
 
 
 def test_one_transaction_per_request(engine):
-    with TestClient(_app_with_probe(engine)) as c:
+    with AuthedClient(_app_with_probe(engine)) as c:
         assert problems(c.post("/probe/invalid")) == [(None, "x", "required")]
         r = c.post("/probe/conflict")
         assert problems(r, 409) == [(None, None, "conflict")]

@@ -8,12 +8,12 @@ import os
 from urllib.parse import quote
 
 import pytest
-from fastapi.testclient import TestClient
 
 from nengtan.api import create_app
 from nengtan.config import Settings
 
 from .helpers import created, make_meter, ok, post_readings, problems
+from .auth_client import AuthedClient
 
 CLERK = {"X-Nengtan-User": "wangfang"}
 BOSS = {"X-Nengtan-User": "liqiang"}
@@ -28,7 +28,7 @@ def settings(tmp_path):
 @pytest.fixture
 def client(engine, settings):
     """Overrides the package fixture: the app stores evidence under the test's directory."""
-    with TestClient(create_app(engine, settings)) as c:
+    with AuthedClient(create_app(engine, settings)) as c:
         yield c
 
 
@@ -43,15 +43,18 @@ def upload(client, data=LAB, name="化验报告.pdf", headers=CLERK, **form):
                        data=form, headers=headers)
 
 
-def test_writes_need_the_acting_user(client, site):
-    r = client.post("/api/manual-entries", json={"kind": "fuel_delivery", "payload": coal()})
-    assert problems(r) == [(None, "X-Nengtan-User", "manual_user_required")]
-    assert problems(upload(client, headers={})) == [(None, "X-Nengtan-User",
-                                                     "manual_user_required")]
-    # UTF-8 names travel percent-encoded in the header.
+def test_writes_act_as_the_logged_in_user(client, site):
+    r = created(client.post("/api/manual-entries", json={"kind": "fuel_delivery",
+                                                          "payload": coal()}))
+    assert r["created_by"] == "tester"
+    # a UTF-8 user name (the test client logs in as the user of X-Nengtan-User)
     r = created(client.post("/api/manual-entries", headers={"X-Nengtan-User": quote("王芳")},
                             json={"kind": "fuel_delivery", "payload": coal()}))
     assert r["created_by"] == "王芳" and r["status"] == "draft"
+    anonymous = client.post("/api/manual-entries", json={"kind": "fuel_delivery",
+                                                         "payload": coal()},
+                            headers={"Authorization": ""})
+    assert anonymous.status_code == 401
 
 
 def test_review_workflow_end_to_end(client, site, settings):
@@ -97,7 +100,10 @@ def test_review_workflow_end_to_end(client, site, settings):
         ("entry.approve", "liqiang")]
     assert all(a["source"] == "testclient" for a in trail)
     chain = ok(client.get("/api/audit-log/verify"))
-    assert chain["ok"] and chain["checked"] == 8  # the upload and the seven steps
+    steps = ok(client.get("/api/audit-log", params={"limit": 1000}))
+    # the upload and the seven steps, each API write, and the test users' creation
+    assert chain["ok"] and chain["checked"] == steps["total"]
+    assert sum(a["action"].startswith(("entry.", "evidence.")) for a in steps["items"]) == 8
 
 
 def test_manual_reading_through_the_api(client, site):
@@ -201,10 +207,12 @@ def test_audit_log_filters(client, site):
 
     assert [a["action"] for a in log(action="entry.*")["items"]] == [
         "entry.create", "entry.submit", "entry.approve"]
-    assert [a["action"] for a in log(user="liqiang")["items"]] == ["entry.approve"]
+    assert [a["action"] for a in log(user="liqiang")["items"]] == ["entry.approve",
+                                                                    "api.write"]
     assert log(object_type="evidence_file")["total"] == 1 and log(tenant="S1")["total"] == 3
     assert log(**{"from": "2000-01-01", "to": "2000-01-02"})["total"] == 0
-    assert log(**{"from": "2000-01-01"})["total"] == 4
+    everything = log(**{"from": "2000-01-01"})["total"]
+    assert everything == log()["total"] and everything > 4
     assert problems(client.get("/api/audit-log", params={"from": "soon"})) == [
         (None, "start", "type_datetime")]
 
@@ -218,5 +226,4 @@ def test_openapi_documents_the_endpoints(client):
         assert path in paths
     approve = paths["/api/manual-entries/{entry_id}/approve"]["post"]
     assert approve["tags"] == ["manual entry / 手工填报"]
-    assert any(p["name"] == "X-Nengtan-User" and p["in"] == "header"
-               for p in approve["parameters"])
+    assert approve["security"] == [{"OAuth2PasswordBearer": []}]  # acts as the logged-in user

@@ -96,7 +96,7 @@ def test_run_findings_acknowledge_and_balance(client, feeders):
     assert strict["points"][0]["higher"] == "parent"
 
     acked = ok(client.patch(f"/api/quality-events/{finding['id']}", json={
-        "status": "acknowledged", "comment": "网关停电", "by": "li"}))
+        "status": "acknowledged", "comment": "网关停电"}))
     assert acked["status"] == "acknowledged"
     assert acked["detail"]["history"][0]["comment"] == "网关停电"
     again = ok(client.post("/api/quality/run", json={"start": "2025-01-01",

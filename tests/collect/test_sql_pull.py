@@ -156,7 +156,9 @@ def test_mes_output_becomes_production_records_once_and_a_restart_resumes(
     c = start(start_collector, mes)
     c.wait_until(lambda s: stored_cursor(engine, "mes") == "3")
     source.add(mes_output, output(4, 3, 99.0, uom=None), output(5, 4, 101.25))
-    snap = c.wait_until(lambda s: stored_cursor(engine, "mes") == "5")
+    # The counters follow the commit that moves the cursor: wait for both, not the cursor alone.
+    snap = c.wait_until(lambda s: stored_cursor(engine, "mes") == "5" and sum(
+        s["adapters"]["mes"][k] for k in ("stored", "dead_lettered")) >= 5)
     c.stop()
     got = snap["adapters"]["mes"]
     # Every row read once: WHERE id > cursor never returns a row twice.

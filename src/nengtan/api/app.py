@@ -8,21 +8,23 @@ are served locally (:mod:`nengtan.api.docs`).
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from nengtan import __version__
-from nengtan.api import docs, errors, landing
+from nengtan import __version__, web
+from nengtan.api import auth, docs, errors
 from nengtan.api.routers import ROUTERS
 from nengtan.config import Settings, get_settings
-from nengtan.services import query
 from nengtan.store import db
 
 DESCRIPTION = """\
 能碳 nengtan —— 工业企业和园区数字能碳管理中心 REST 接口。
 Digital energy-carbon management center for industrial enterprises and parks.
+
+* **Authentication / 身份鉴别**: `POST /api/auth/token` with form fields `username`, `password`
+  (and `totp` for administrators) answers `{"access_token", "token_type": "bearer"}`; send
+  `Authorization: Bearer <token>` on every other call (401 otherwise).  A role without the
+  permission gets **403**; objects of other tenants answer **404** as if they did not exist.
 
 * Objects reference each other by **code** (a meter's `node` is the node's code); answers
   carry both ids and codes.  Times are ISO 8601; a time without an offset is read in the
@@ -40,19 +42,14 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     """The API on ``engine`` (default: the configured database, ``NENGTAN_DATABASE_URL``)."""
     settings = settings or get_settings()
     app = FastAPI(title="能碳 nengtan", version=__version__, description=DESCRIPTION,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, dependencies=[Depends(auth.authorize)])
     app.state.engine = engine if engine is not None else db.make_engine(
         settings.resolved_database_url())
     app.state.settings = settings
     errors.install(app)
+    auth.install(app)
     docs.install(app)
     for router in ROUTERS:
         app.include_router(router)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> HTMLResponse:
-        with Session(app.state.engine) as session:
-            status = query.status(session.connection())
-        return HTMLResponse(landing.render(status))
-
+    web.install(app)
     return app

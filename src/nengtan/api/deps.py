@@ -10,6 +10,8 @@ from fastapi import Depends, Query, Request
 from sqlalchemy import Engine, Select, event, func, select
 from sqlalchemy.orm import Session
 
+from nengtan.api import tenancy
+
 
 def get_engine(request: Request) -> Engine:
     return request.app.state.engine
@@ -17,8 +19,11 @@ def get_engine(request: Request) -> Engine:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session and one transaction per request: committed when the endpoint returns,
-    rolled back if it raises (a rejected input leaves nothing behind)."""
+    rolled back if it raises (a rejected input leaves nothing behind).  Its queries see only
+    the caller's tenants (:mod:`nengtan.api.tenancy`)."""
     with Session(request.app.state.engine, expire_on_commit=False) as session:
+        tenancy.bind(session, getattr(request.state, "principal", None),
+                     getattr(request.state, "permission", None))
         session.info["created"] = created = []
         # Upserts answer 201 only when they inserted: remember what became persistent (strong
         # references, so that no other object can take a remembered one's place).

@@ -92,7 +92,6 @@ class FindingPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: str = Field(description="open | acknowledged | closed")
     comment: str | None = Field(None, description="why / 处理说明")
-    by: str | None = Field(None, description="who / 处理人")
 
 
 class CompletenessFigures(BaseModel):

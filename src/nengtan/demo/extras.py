@@ -18,11 +18,12 @@ from nengtan.demo import (
     manual_demo,
     park_carbon_demo,
     quality_demo,
+    users_demo,
 )
 from nengtan.demo.context import Context
 
 STEPS = (cems_demo.add, quality_demo.add, manual_demo.add, energy_demo.add, efficiency_demo.add,
-         benchmark_demo.add, carbon_demo.add, park_carbon_demo.add)
+         benchmark_demo.add, carbon_demo.add, park_carbon_demo.add, users_demo.add)
 
 
 def add_all(engine: Engine, ctx: Context, ids: dict[str, int], start: date, last: date,

@@ -385,9 +385,12 @@ def set_status(conn: Connection, event_id: int, status: str, comment: str | None
 def findings(conn: Connection, *, origin: str | None = ORIGIN, status: str | None = None,
              rule_id: int | None = None, meter_id: int | None = None,
              severity: str | None = None, w: query.Window | None = None,
-             limit: int = 1000) -> list[dict]:
-    """Findings filtered by origin, status, rule, meter, severity and overlap with ``w``."""
+             limit: int = 1000, tenants=None) -> list[dict]:
+    """Findings filtered by origin, status, rule, meter, severity and overlap with ``w``
+    (and to ``tenants``, ids, when given)."""
     q = _finding_query()
+    if tenants is not None:
+        q = q.where(QualityEvent.tenant_id.in_(sorted(tenants)))
     if origin:
         q = q.where(QualityEvent.origin == origin)
     if status:
@@ -1022,6 +1025,8 @@ def completeness(conn: Connection, *, meter_id: int | None = None, node_id: int 
 def _period_values(conn: Connection, infos: list[MeterInfo], grid: _Grid):
     """(meters × periods) values and completeness of each meter's rollups on the grid."""
     n = len(grid.labels)
+    if n == 0:  # a window shorter than one whole period: nothing to compare
+        return np.full((len(infos), 0), np.nan), np.zeros((len(infos), 0), bool)
     if grid.period == "hour":
         cov, val = _hour_coverage(conn, infos, grid)
         return val, (cov >= 3600) & np.isfinite(val)

@@ -355,9 +355,13 @@ def revisions(conn: Connection, meter_id: int, w: Window) -> list[dict]:
 
 
 def quality_events(conn: Connection, meter_id: int | None = None, tenant_id: int | None = None,
-                   rule: str | None = None, w: Window | None = None, limit: int = 1000) -> list[dict]:
+                   rule: str | None = None, w: Window | None = None, limit: int = 1000,
+                   tenants=None) -> list[dict]:
+    """Pipeline findings (of ``tenants``, ids, when given)."""
     query = select(QualityEvent, Meter.code.label("meter_code")).join(
         Meter, Meter.id == QualityEvent.meter_id)
+    if tenants is not None:
+        query = query.where(QualityEvent.tenant_id.in_(sorted(tenants)))
     if meter_id is not None:
         query = query.where(QualityEvent.meter_id == meter_id)
     if tenant_id is not None:

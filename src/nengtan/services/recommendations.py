@@ -128,9 +128,12 @@ def _tco2_per_tce(ne: energy_data.NodeEnergy, region: str | None, year: int) -> 
     return (co2 / tce if tce else 0.0), parts
 
 
-def _measured_pv_yield(conn: Connection, period: Period) -> Assumption:
-    """kWh/kWp over the period of metered PV plants that state their ``pv_kwp``."""
-    plants = conn.execute(select(Node.id, Node.code, Node.attributes)).all()
+def _measured_pv_yield(conn: Connection, period: Period, node_id: int) -> Assumption:
+    """kWh/kWp over the period of metered PV plants that state their ``pv_kwp``, within the
+    node's own subtree (a tenant's recommendations never quote another tenant's plants)."""
+    path = conn.execute(select(Node.path).where(Node.id == node_id)).scalar_one()
+    plants = conn.execute(select(Node.id, Node.code, Node.attributes)
+                          .where(Node.path.startswith(path))).all()
     total_kwh = total_kwp = 0.0
     used = []
     for nid, code, attrs in plants:
@@ -303,7 +306,7 @@ def recommend(conn: Connection, node_id: int, period: Period | None = None,
               today: date | None = None) -> dict:
     """Recommendations for an enterprise, or for every enterprise of a park (ranked)."""
     period = period or last_twelve_months(today or date.today())
-    pv_yield = _measured_pv_yield(conn, period)
+    pv_yield = _measured_pv_yield(conn, period, node_id)
     node = energy_data.node_row(conn, node_id)
     results = [for_enterprise(conn, e, period, pv_yield) for e in _enterprises(conn, node_id)]
     ranked = sorted((r for res in results for r in res["recommendations"]),

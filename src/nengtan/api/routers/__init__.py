@@ -1,12 +1,14 @@
 """One router per capability, in the order they appear on the OpenAPI page."""
 
 from nengtan.api.routers import (
+    auth,
     benchmarks,
     carbon_calc,
     carbon_reports,
     carriers,
     cems,
     collect,
+    dashboard,
     economics,
     efficiency,
     energy,
@@ -32,10 +34,11 @@ from nengtan.api.routers import (
     reports,
     status,
     tariffs,
+    users,
 )
 
 ROUTERS = [
-    status.router, nodes.router, carriers.router, meters.router, readings.router,
+    auth.router, users.router, dashboard.router, status.router, nodes.router, carriers.router, meters.router, readings.router,
     quality.router, quality_rules.router, collect.router, manual_entries.router, cems.router,
     tariffs.router, products.router, production.router, economics.router,
     fuel_deliveries.router, energy.router, energy_query.router, energy_analysis.router,

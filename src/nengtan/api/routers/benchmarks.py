@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
+from nengtan.api.auth import AccessDenied, current_principal
 from nengtan.api.deps import PagingDep, SessionDep
 from nengtan.api.params import resolve
 from nengtan.api.schemas import ERRORS, OPEN, input_model, payload
-from nengtan.errors import NotFound
+from nengtan.errors import InputError, Issue, NotFound
 from nengtan.services import benchmarking as bm
 from nengtan.services.energy_data import parse_period
 from nengtan.store.models import Node, Product
-from nengtan.store.models.benchmark import BENCHMARK_KINDS
+from nengtan.store.models.benchmark import BENCHMARK_KINDS, BenchmarkLink
 
 router = APIRouter(tags=["Benchmarking / 能效对标"], responses=ERRORS)
 
@@ -210,16 +212,33 @@ def list_links(session: SessionDep,
                product: str | None = Query(None, description="product code"),
                node: str | None = Query(None, description="node code (scoped links)"),
                benchmark: str | None = Query(None, description="benchmark code")):
-    """Which products are compared with which entries, and where."""
-    return bm.list_links(session.connection(), product, node, benchmark)
+    """Which products are compared with which entries, and where (links of other tenants'
+    nodes are not shown)."""
+    visible = set(session.scalars(select(BenchmarkLink.id)))  # tenant-filtered
+    return [link for link in bm.list_links(session.connection(), product, node, benchmark)
+            if link["id"] in visible]
+
+
+def _own_link(session, request: Request, link_id: int, node_code: str | None) -> None:
+    """A link scoped to another tenant's node is refused like an unknown node; a link for the
+    whole installation (no node) changes what every tenant sees: it needs a park-wide grant.
+    Raised after the service ran, the transaction is rolled back."""
+    link = session.get(BenchmarkLink, link_id)
+    if link is None:
+        raise InputError([Issue("rule.ref_unknown", field="node", value=node_code,
+                                params={"ref": "node"})])
+    if link.node_id is None and not current_principal(request).root_scope:
+        raise AccessDenied(403, "auth.forbidden_shared")
 
 
 @router.post("/api/benchmarks/links", response_model=LinkOut, status_code=201,
              summary="Link a product to a benchmark / 新建对标关联")
-def create_link(body: LinkIn, session: SessionDep):
+def create_link(body: LinkIn, request: Request, session: SessionDep):
     """Compare a product with a benchmark entry (not an equipment grade), wherever it is made
     or only within ``node``'s subtree; ``version`` pins a version."""
-    return bm.create_link(session.connection(), payload(body))
+    link = bm.create_link(session.connection(), payload(body))
+    _own_link(session, request, link["id"], body.node)
+    return link
 
 
 @router.get("/api/benchmarks/links/{link_id}", response_model=LinkOut,
@@ -231,15 +250,20 @@ def get_link(link_id: int, session: SessionDep):
 
 @router.patch("/api/benchmarks/links/{link_id}", response_model=LinkOut,
               summary="Change a benchmark link / 修改对标关联")
-def update_link(link_id: int, body: LinkPatch, session: SessionDep):
+def update_link(link_id: int, body: LinkPatch, request: Request, session: SessionDep):
     """Pin (or with null unpin) a version, change the node scope or the note."""
-    return bm.update_link(session.connection(), link_id, payload(body))
+    _own_link(session, request, link_id, None)
+    link = bm.update_link(session.connection(), link_id, payload(body))
+    session.expire_all()
+    _own_link(session, request, link_id, getattr(body, "node", None))
+    return link
 
 
 @router.delete("/api/benchmarks/links/{link_id}", status_code=204, response_class=Response,
                summary="Delete a benchmark link / 删除对标关联")
-def delete_link(link_id: int, session: SessionDep) -> Response:
+def delete_link(link_id: int, request: Request, session: SessionDep) -> Response:
     """Stop comparing the product with the entry."""
+    _own_link(session, request, link_id, None)
     bm.delete_link(session.connection(), link_id)
     return Response(status_code=204)
 

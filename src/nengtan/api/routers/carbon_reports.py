@@ -16,9 +16,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from nengtan.api.auth import ActorDep
 from nengtan.api.deps import SessionDep
 from nengtan.api.errors import language
-from nengtan.api.routers.manual_entries import ActorDep
 from nengtan.api.schemas import ERRORS
 from nengtan.carbon.model import GWP_SETS
 from nengtan.reports.render import MEDIA_TYPES

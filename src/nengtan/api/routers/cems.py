@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
+from nengtan.api import tenancy
 from nengtan.api.deps import PagingDep, SessionDep
 from nengtan.api.errors import issues_response
 from nengtan.api.params import END_DOC, START_DOC, period, resolve
@@ -24,6 +26,7 @@ from nengtan.api.schemas import (
 from nengtan.errors import InputError, Issue
 from nengtan.services import cems, query
 from nengtan.store.models import Node
+from nengtan.store.models.cems import CemsMonitor
 
 router = APIRouter(tags=["CEMS / 烟气在线监测"], responses=ERRORS)
 
@@ -239,8 +242,12 @@ def ingest_samples(request: Request, session: SessionDep, data: bytes = Depends(
                                                value=ctype, params={
                                                    "expected": "application/json, text/csv"})],
                                status=415)
-    return cems.ingest_rows(session.connection(), rows, source or "api", detail,
-                            monitor_code=monitor)
+    result = cems.ingest_rows(session.connection(), rows, source or "api", detail,
+                              monitor_code=monitor)
+    ids = session.connection().execute(select(CemsMonitor.id).where(
+        CemsMonitor.code.in_(result["monitors"]))).scalars()
+    tenancy.refuse_hidden(session, CemsMonitor, ids, field="monitor")
+    return result
 
 
 def _json_rows(data: bytes):

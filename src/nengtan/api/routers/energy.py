@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from nengtan.api.auth import ActorDep
 from nengtan.api.deps import SessionDep
 from nengtan.api.params import PERIOD_DOC, node_period
 from nengtan.api.schemas import ERRORS, input_model, output_model, payload
@@ -112,12 +113,11 @@ def list_parameters(session: SessionDep, kind: str | None = Query(None),
 
 @router.post("/api/energy/parameters", response_model=Parameter, status_code=201,
              summary="登记能源核算参数 / Record an energy accounting parameter")
-def create_parameter(body: ParameterIn, session: SessionDep, request: Request):
+def create_parameter(body: ParameterIn, session: SessionDep, actor: ActorDep):
     """Record an equal-value coefficient (kgce/kWh), a coefficient (kgce per unit) or a net
     calorific value (MJ per unit; for steam its enthalpy as heat) from `valid_from`.  A new
     value is a new version: figures computed earlier keep naming the value they used."""
-    user = request.headers.get("X-Nengtan-User")
-    p = energy_params.record(session, payload(body), created_by=user)
+    p = energy_params.record(session, payload(body), created_by=actor.user)
     return energy_params.as_dict(p, energy_params.tenant_codes(session))
 
 

@@ -6,15 +6,14 @@ header; computing records it when given.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-from urllib.parse import unquote
+from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
+from nengtan.api.auth import ActorDep
 from nengtan.api.deps import PagingDep, SessionDep
 from nengtan.api.params import resolve
-from nengtan.api.routers.manual_entries import USER_HEADER, ActorDep
 from nengtan.api.schemas import ERRORS, OPEN, input_model, output_model, page_model, payload
 from nengtan.services import inventories as svc
 from nengtan.services import inventory_sources as sources
@@ -151,6 +150,7 @@ class LineageOut(BaseModel):
 
 
 class LockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     note: str | None = Field(None, description="why this version is locked / 锁定说明")
 
 
@@ -257,15 +257,12 @@ def delete_source(source_id: int, session: SessionDep) -> Response:
 # -- results -------------------------------------------------------------------------------
 @router.post(BASE + "/{inventory_id}/compute", response_model=Version,
              summary="核算碳盘查 / Compute an inventory")
-def compute(inventory_id: int, session: SessionDep,
-            user: Annotated[str | None, Header(alias=USER_HEADER,
-                                               description="acting user (optional)")] = None):
+def compute(inventory_id: int, session: SessionDep, actor: ActorDep):
     """Compute from the data stored now (meters, approved manual entries, fuel deliveries,
     production, CEMS, the factor library of the inventory's year, region and GWP set) and
     keep the result as the draft version (after a lock: the next version).  Locked versions
     never change."""
-    actor = unquote(user).strip() if user else None
-    return svc.version_dict(svc.compute(session, inventory_id, actor or None))
+    return svc.version_dict(svc.compute(session, inventory_id, actor.user))
 
 
 @router.get(BASE + "/{inventory_id}/results", response_model=Version,

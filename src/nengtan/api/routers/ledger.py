@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import unquote
+from typing import Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from nengtan.api.auth import ActorDep
 from nengtan.api.deps import PagingDep, SessionDep
 from nengtan.api.schemas import ERRORS, page_model
 from nengtan.services import ledger
@@ -143,12 +143,11 @@ def list_checkpoints(session: SessionDep, paging: PagingDep):
 
 @router.post("/api/ledger/checkpoints", response_model=Checkpoint, status_code=201,
              summary="生成签名检查点 / Sign a checkpoint")
-def create_checkpoint(session: SessionDep, user: Annotated[str | None, Header(
-        alias="X-Nengtan-User", description="acting user / 操作人")] = None):
+def create_checkpoint(session: SessionDep, actor: ActorDep):
     """Sign the current tree head (size, root hash, hash algorithm, time) with the
     installation's Ed25519 key.  Refused (422) while the log is damaged or disagrees with an
     earlier checkpoint."""
-    return ledger.checkpoint(session, created_by=unquote(user).strip() if user else None)
+    return ledger.checkpoint(session, created_by=actor.user)
 
 
 @router.get("/api/ledger/verify", response_model=VerifyReport,

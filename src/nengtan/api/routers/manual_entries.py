@@ -1,7 +1,7 @@
 """manual entry / 手工填报: entries with review, evidence files and the audit log.
 
-Write endpoints act as the user named in the ``X-Nengtan-User`` header (:func:`acting_user`);
-the security issue replaces that header by authentication.
+Write endpoints act as the authenticated user (:data:`nengtan.api.auth.ActorDep`), recorded in
+the entry's versions and the audit log.
 """
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 from typing import Annotated, Literal
-from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 
 from nengtan.api import manual_models as mm
+from nengtan.api import tenancy
+from nengtan.api.auth import ActorDep
 from nengtan.api.deps import PagingDep, SessionDep
 from nengtan.api.errors import issues_response
 from nengtan.api.params import period, resolve
@@ -32,26 +33,7 @@ from nengtan.store.models.manual import VERSION_STATUSES, EvidenceFile, ManualEn
 router = APIRouter(tags=["manual entry / 手工填报"], responses=ERRORS)
 _CONFLICT = {409: {"model": ErrorBody,
                    "description": "Evidence store disagrees with the records / 证明材料存储不一致"}}
-USER_HEADER = "X-Nengtan-User"
 EntryStatus = Literal[(*VERSION_STATUSES, "retracted")]  # type: ignore[valid-type]
-
-
-def acting_user(request: Request, user: Annotated[str | None, Header(
-        alias=USER_HEADER, description="acting user (login name; UTF-8 percent-encoded) / "
-                                       "操作人 — replaced by authentication in the security "
-                                       "issue")] = None) -> Actor:
-    """The user a write acts as, from the ``X-Nengtan-User`` header, and the client address.
-
-    This is the one place the API learns who acts; the security issue replaces it by
-    authentication.  A missing header answers 422.
-    """
-    name = unquote(user).strip() if user else ""
-    if not name:
-        raise InputError([Issue("rule.manual_user_required", field=USER_HEADER)])
-    return Actor(name, request.client.host if request.client else None)
-
-
-ActorDep = Annotated[Actor, Depends(acting_user)]
 UploadedFile = Annotated[UploadFile, File(description="invoice, lab report, ledger ... / "
                                                       "发票、化验报告、台账等")]
 
@@ -106,7 +88,18 @@ def create_entry(body: mm.EntryIn, session: SessionDep, actor: ActorDep):
     the target's own rules at once; 422 names each bad field as ``payload.<field>``."""
     entry = entries.create(session, body.kind, body.payload, actor, note=body.note,
                            submit=body.submit, evidence_ids=body.evidence_ids)
+    _refuse_foreign(session, entry.id, body.payload)
     return _entry(session, entry)
+
+
+def _refuse_foreign(session, entry_id: int, payload: dict | None) -> None:
+    """An entry whose payload names another tenant's meter or node belongs to that tenant:
+    answered like an unknown code (the transaction is rolled back, nothing is kept)."""
+    if tenancy.hidden(session, ManualEntry, [entry_id]):
+        named = next(((k, v) for k, v in (payload or {}).items() if k in ("meter", "node")),
+                     ("meter", None))
+        raise InputError([Issue("rule.ref_unknown", field=f"payload.{named[0]}",
+                                value=named[1], params={"ref": named[0]})])
 
 
 @router.get("/api/manual-entries/{entry_id}", response_model=mm.Entry,
@@ -121,8 +114,10 @@ def get_entry(entry_id: int, session: SessionDep):
             summary="Change a draft / 修改草稿")
 def update_draft(entry_id: int, body: mm.DraftIn, session: SessionDep, actor: ActorDep):
     """Replace the payload of a draft; only its creator may, and nobody has reviewed it yet."""
-    return _entry(session, entries.update_draft(session, entry_id, body.payload, actor,
-                                                note=body.note, version_no=body.version))
+    entry = entries.update_draft(session, entry_id, body.payload, actor, note=body.note,
+                                 version_no=body.version)
+    _refuse_foreign(session, entry_id, body.payload)
+    return _entry(session, entry)
 
 
 @router.post("/api/manual-entries/{entry_id}/revise", response_model=mm.Entry, status_code=201,
@@ -131,9 +126,11 @@ def revise_entry(entry_id: int, body: mm.ReviseIn, session: SessionDep, actor: A
     """A new version of a rejected, withdrawn or approved entry (earlier versions stay
     read-only; evidence is carried over).  ``retract: true`` without payload takes the approved
     values out of the target once this version is approved."""
-    return _entry(session, entries.revise(session, entry_id, actor, payload=body.payload,
-                                          retract=body.retract, note=body.note,
-                                          submit=body.submit, version_no=body.version))
+    entry = entries.revise(session, entry_id, actor, payload=body.payload,
+                           retract=body.retract, note=body.note, submit=body.submit,
+                           version_no=body.version)
+    _refuse_foreign(session, entry_id, body.payload)
+    return _entry(session, entry)
 
 
 @router.post("/api/manual-entries/{entry_id}/submit", response_model=mm.Entry,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
-from nengtan.api import models
+from nengtan.api import models, tenancy
 from nengtan.api.deps import SessionDep
 from nengtan.api.params import END_DOC, START_DOC, period, resolve
 from nengtan.api.schemas import ERRORS
@@ -19,8 +19,8 @@ router = APIRouter(tags=["quality / 数据质量"], responses=ERRORS)
 
 #: Open ends of optional periods: ingestion stores nothing before 2000 (and nothing far
 #: in the future), so these bounds mean "everything".
-_FIRST = datetime(2000, 1, 1, tzinfo=timezone.utc)
-_LAST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+_FIRST = datetime(2000, 1, 1, tzinfo=UTC)
+_LAST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def _window(start: str | None, end: str | None, tz) -> query.Window:
@@ -70,7 +70,8 @@ def quality_events(session: SessionDep,
         meter_id = resolve(session, Meter, meter, "meter", "meter").id
         tz = query.meter_info(conn, meter_id).tz
     w = _window(start, end, tz) if (start or end) else None
-    return query.quality_events(conn, meter_id, tenant_id, rule, w, limit)
+    return query.quality_events(conn, meter_id, tenant_id, rule, w, limit,
+                                tenants=tenancy.tenants(session))
 
 
 @router.get("/api/ingest-batches", response_model=list[models.IngestBatch],

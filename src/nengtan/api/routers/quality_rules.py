@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from nengtan.api import quality_models as qm
+from nengtan.api import tenancy
+from nengtan.api.auth import ActorDep
 from nengtan.api.deps import PagingDep, SessionDep
 from nengtan.api.params import END_DOC, START_DOC, period, resolve
 from nengtan.api.schemas import ERRORS, payload
@@ -126,17 +128,18 @@ def list_findings(session: SessionDep,
         w = query.window(lo, hi, qr.default_timezone())
     return qr.findings(session.connection(), origin=None if origin == "all" else origin,
                        status=status, rule_id=rule_id,
-                       meter_id=m.id if m else None, severity=severity, w=w, limit=limit)
+                       meter_id=m.id if m else None, severity=severity, w=w, limit=limit,
+                       tenants=tenancy.tenants(session))
 
 
 @router.patch("/api/quality-events/{event_id}", response_model=qm.Finding,
               summary="Acknowledge or close a finding / 确认或关闭数据质量事件")
-def set_status(event_id: int, body: qm.FindingPatch, session: SessionDep):
-    """Set a finding's status (open, acknowledged, closed) with a comment; every change is
-    kept in ``detail.history``.  A rule does not raise an acknowledged or closed finding
-    again.  Pipeline findings are recomputed, status included, when readings in their range
-    change."""
-    return qr.set_status(session.connection(), event_id, body.status, body.comment, body.by)
+def set_status(event_id: int, body: qm.FindingPatch, session: SessionDep, actor: ActorDep):
+    """Set a finding's status (open, acknowledged, closed) with a comment, recorded with the
+    logged-in user; every change is kept in ``detail.history``.  A rule does not raise an
+    acknowledged or closed finding again.  Pipeline findings are recomputed, status included,
+    when readings in their range change."""
+    return qr.set_status(session.connection(), event_id, body.status, body.comment, actor.user)
 
 
 # -- completeness and balance ----------------------------------------------------------------

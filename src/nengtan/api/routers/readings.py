@@ -6,13 +6,14 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from nengtan.api import models, readings_body
+from nengtan.api import models, readings_body, tenancy
 from nengtan.api.deps import SessionDep
 from nengtan.api.errors import issues_response
 from nengtan.api.params import END_DOC, START_DOC, period
 from nengtan.api.schemas import ERRORS, ErrorBody, inline_schema
 from nengtan.errors import Issue
 from nengtan.services import ingest, query
+from nengtan.store.models import Meter
 
 router = APIRouter(tags=["readings / 读数"], responses=ERRORS)
 Grain = Literal["hour", "day", "month"]
@@ -71,6 +72,7 @@ def ingest_readings(request: Request, session: SessionDep, data: bytes = Depends
                                status=415)
     conn = session.connection()
     batch = readings_body.batch(conn, parsed)
+    tenancy.refuse_hidden(session, Meter, batch.meter_id, field="meter")
     result = ingest.ingest(conn, batch, parsed.source or source or "api",
                            parsed.detail or detail)
     return result.as_dict()

@@ -11,6 +11,7 @@ from nengtan.store.models import ledger as _ledger  # noqa: F401
 from nengtan.store.models import park_carbon as _park_carbon  # noqa: F401
 from nengtan.store.models import manual as _manual  # noqa: F401
 from nengtan.store.models import quality_rules as _quality_rules  # noqa: F401
+from nengtan.store.models import security as _security  # noqa: F401
 from nengtan.store.models.collect import DEAD_LETTER_STATUSES, CollectCursor, CollectorEvent, DeadLetter
 from nengtan.store.models.metering import EVENT_KINDS, METER_KINDS, METERING_LEVELS, REGISTER_KINDS, Meter, MeterEvent
 from nengtan.store.models.org import NODE_KINDS, TENANT_KINDS, Node
