@@ -25,6 +25,9 @@ of the demo park, served on SQLite by one uvicorn process.
    the reference's p50; the throughput; the wall time.
 
 The target is p95 < 300 ms on SQLite; it is reported (``ok``/``SLOW``), not asserted.
+The dashboard's answer is kept for ``NENGTAN_DASHBOARD_MAX_AGE_S`` (30 s by default, forgotten at
+every API write); ``--dashboard-max-age 0`` measures the case where every dashboard is read
+afresh (as when writes keep arriving).
 
 Usage:  python benchmarks/console_load.py [--db sqlite:////path/demo.db] [--users 20]
         [--rounds 10] [--ref-requests 50] [--json] [--keep]
@@ -73,6 +76,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--think", default="1-3",
                    help="seconds a user reads a page before the next one, uniform MIN-MAX "
                         "(default 1-3; 0: no pause, the saturation case)")
+    p.add_argument("--dashboard-max-age", type=float, default=None, metavar="SECONDS",
+                   help="NENGTAN_DASHBOARD_MAX_AGE_S of the server (default: the product's, "
+                        "30 s; 0: every dashboard answer read afresh, as after a write)")
     p.add_argument("--ref-requests", type=int, default=50,
                    help="sequential GET /api/status requests of the reference")
     p.add_argument("--single-rounds", type=int, default=3,
@@ -320,6 +326,8 @@ def main() -> int:
         # a fresh build keeps its evidence files and ledger key out of the working tree
         env.setdefault("NENGTAN_EVIDENCE_DIR", str(tmp / "evidence"))
         env.setdefault("NENGTAN_LEDGER_KEY", str(tmp / "ledger" / "ledger.pem"))
+    if args.dashboard_max_age is not None:
+        env["NENGTAN_DASHBOARD_MAX_AGE_S"] = str(args.dashboard_max_age)
     if not url.startswith("sqlite:///"):
         raise SystemExit("--db must be a SQLite URL (sqlite:////path/to/demo.db)")
     server = None
@@ -383,8 +391,9 @@ def main() -> int:
     rows.append(summarise("login POST /api/auth/token", logins.samples, ref_p50))
     rows.append(ref_row)
     verdict = "ok" if overall["p95_ms"] is not None and overall["p95_ms"] < TARGET_MS else "SLOW"
+    max_age = env.get("NENGTAN_DASHBOARD_MAX_AGE_S", "default")
     report = {"database": url, "demo_today": str(today), "users": args.users,
-              "think_s": args.think, "workers": args.workers,
+              "think_s": args.think, "workers": args.workers, "dashboard_max_age_s": max_age,
               "rounds": args.rounds, "requests": len(results.samples),
               "wall_s": wall, "throughput_rps": len(results.samples) / wall if wall else None,
               "reference_p50_ms": ref_p50, "target_p95_ms": TARGET_MS, "verdict": verdict,
@@ -392,7 +401,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{args.users} users x {args.rounds} rounds, think {args.think} s, on {url} "
+        print(f"{args.users} users x {args.rounds} rounds, think {args.think} s, dashboard "
+              f"max age {max_age}, on {url} "
               f"(demo today {today}): "
               f"{len(results.samples)} requests in {wall:.1f} s, "
               f"{report['throughput_rps']:.1f} requests/s")

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     password_max_age_days: int = Field(
         default=90, description="Passwords older than this must be changed at the next login.")
     password_min_length: int = Field(default=10, description="Shortest password accepted.")
+    dashboard_max_age_s: float = Field(
+        default=30, description="Seconds an overview/wall-display answer may be kept and shown "
+        "again (0: read on every request); a write through the API forgets them at once.")
     cookie_secure: bool = Field(
         default=False, description="Mark the console's cookies Secure (set it when served over "
         "HTTPS, e.g. behind a TLS reverse proxy).")

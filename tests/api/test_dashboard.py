@@ -261,3 +261,16 @@ def test_kept_coefficients_follow_a_new_parameter(park):
     moved = diesel["quantity"] * (1600.0 - diesel["tce"] * 1000 / diesel["quantity"]) / 1000
     assert after["kpis"]["year"]["tce"] - before["kpis"]["year"]["tce"] == pytest.approx(
         moved, rel=1e-6)
+
+
+def test_an_answer_is_kept_until_a_write(park):
+    """Screens watching the same node share one answer for ``max_age_s`` (the time it was read
+    is ``now``); any write through the API makes the next answer be read afresh."""
+    ask = {"node": "TEX", "parts": "alerts"}
+    first = _ok(park.get("/api/dashboard", params=ask))
+    assert first["max_age_s"] == 30
+    assert _ok(park.get("/api/dashboard", params=ask))["now"] == first["now"]
+    assert _ok(park.get("/api/dashboard", params={**ask, "lang": "en"}))["now"] != first["now"]
+    r = park.post("/api/energy/parameters", json={"kind": "coefficient"})  # refused: no change
+    assert r.status_code == 422
+    assert _ok(park.get("/api/dashboard", params=ask))["now"] != first["now"]

@@ -83,6 +83,47 @@ def test_boundary_roles(park):
         assert roles == {"A-W1": "in"}
 
 
+def test_family_is_the_boundary_of_the_node_and_of_each_child(park):
+    engine, n = park
+    with engine.connect() as conn:
+        for code in ("P", "A", "A1", "B"):
+            head, kids = energy_data.family(conn, n[code])
+            assert head == energy_data.boundary(conn, n[code])
+            assert [k.node_id for k in kids] == _children(conn, n[code])
+            assert kids == [energy_data.boundary(conn, k.node_id) for k in kids]
+
+
+def _children(conn, node_id: int) -> list[int]:
+    return list(conn.execute(select(Node.id).where(Node.parent_id == node_id)
+                             .order_by(Node.sort_order, Node.code)).scalars())
+
+
+def test_kept_libraries_follow_every_change_of_their_inputs(park):
+    """Libraries kept between calls are keyed by the content of their inputs: a delivery with
+    a lab NCV and a new parameter are used by the next call, exactly as a fresh library."""
+    engine, n = park
+    with engine.connect() as conn:
+        tenant = energy_data.node_row(conn, n["A"]).tenant_id
+        before = energy_data.node_energy(conn, n["A"], OCT).totals.total_tce
+    with Session(engine) as s, s.begin():
+        prod.add_fuel_delivery(s, {"node": "A", "carrier": "natural_gas",
+                                   "delivered_on": date(2026, 10, 5), "quantity": 1_000,
+                                   "unit": "m3", "ncv": 36.0, "ncv_unit": "MJ/m3"})
+    with engine.connect() as conn:
+        kept = energy_data.Libraries(conn).get(tenant, OCT.start, OCT.end)
+        fresh = energy_data.library_for(conn, tenant, OCT.start, OCT.end)
+        assert kept.coefficient("natural_gas") == fresh.coefficient("natural_gas")
+        assert kept.coefficient("natural_gas").method == "measured_ncv"
+        after = energy_data.node_energy(conn, n["A"], OCT).totals.total_tce
+    assert after - before == pytest.approx(1_000 * DAYS * (36.0 / 29.3076 / 1000 - G))
+    with Session(engine) as s, s.begin():
+        energy_params.record(s, {"kind": "equal_value", "value": 0.3,
+                                 "valid_from": date(2026, 1, 1), "source": "bulletin"})
+    with engine.connect() as conn:
+        assert energy_data.Libraries(conn).get(
+            tenant, OCT.start, OCT.end).equal_value.kgce_per_kwh == 0.3
+
+
 def test_enterprise_totals_by_hand(park):
     engine, n = park
     with engine.connect() as conn:

@@ -15,6 +15,7 @@ from nengtan import __version__, web
 from nengtan.api import auth, docs, errors
 from nengtan.api.routers import ROUTERS
 from nengtan.config import Settings, get_settings
+from nengtan.services.kept_answers import KeptAnswers
 from nengtan.store import db
 
 DESCRIPTION = """\
@@ -46,6 +47,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.state.engine = engine if engine is not None else db.make_engine(
         settings.resolved_database_url())
     app.state.settings = settings
+    # the dashboard's and wall display's answers (forgotten at every API write: api/auth.py)
+    app.state.kept_answers = KeptAnswers(settings.dashboard_max_age_s)
     errors.install(app)
     auth.install(app)
     docs.install(app)

@@ -282,6 +282,8 @@ def install(app: FastAPI) -> None:
         path = request.url.path
         if path.startswith("/api/"):
             method, route = request.method.upper(), _route_path(request)
+            if method not in _SAFE:  # whatever it changed shows on the next screen
+                request.app.state.kept_answers.clear()
             audited = (method not in _SAFE or policy.is_export(method, route))
             if audited and policy.permission(method, route) != policy.PUBLIC:
                 await run_in_threadpool(_record, request, method, route, response.status_code)

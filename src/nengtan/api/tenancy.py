@@ -21,6 +21,8 @@ for leaks with the other tenant's ids and codes).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
@@ -43,14 +45,24 @@ def _mapped_classes() -> list[type]:
     return [m.class_ for m in Base.registry.mappers]
 
 
-def _criteria(principal: Principal, perm: str | None) -> list:
-    """Loader criteria for every tenant-owned table (plain expressions, not lambdas: the
-    values differ per principal and must never come from a statement cache)."""
+def _criteria(principal: Principal, perm: str | None) -> tuple:
+    """Loader criteria for every tenant-owned table, for the tenants where ``principal``
+    holds ``perm`` (and a verifier's inventories)."""
     visible = principal.tenants_for(perm)
-    inventories = None if principal.inventory_ids is None else sorted(principal.inventory_ids)
-    if visible is None:
-        return [] if inventories is None else _inventory_criteria(inventories)
-    tenants = sorted(visible)
+    return _criteria_for(
+        None if visible is None else tuple(sorted(visible)),
+        None if principal.inventory_ids is None else tuple(sorted(principal.inventory_ids)),
+        bool(principal.root_scope))
+
+
+@lru_cache(maxsize=512)
+def _criteria_for(tenants: tuple[int, ...] | None, inventories: tuple[int, ...] | None,
+                  root_scope: bool) -> tuple:
+    """The criteria of :func:`_criteria`, made once per distinct scope: they are plain
+    expressions with the values in them (not lambdas, whose values a statement cache could
+    take from another caller), immutable, and the same for every caller with that scope."""
+    if tenants is None:
+        return () if inventories is None else tuple(_inventory_criteria(list(inventories)))
     visible_nodes = select(Node.id).where(Node.tenant_id.in_(tenants)).scalar_subquery()
     pairs = []
     for cls in _mapped_classes():
@@ -60,14 +72,14 @@ def _criteria(principal: Principal, perm: str | None) -> list:
             continue
         if "tenant_id" in cols:
             shared = (table.name in _SHARED_WHEN_EMPTY
-                      or (cls is EvidenceFile and principal.root_scope))
+                      or (cls is EvidenceFile and root_scope))
             where = cls.tenant_id.in_(tenants)
             pairs.append((cls, or_(where, cls.tenant_id.is_(None)) if shared else where))
         elif cls is not Node and ("node_id" in cols or "park_id" in cols):
             col = getattr(cls, "park_id" if "park_id" in cols else "node_id")
             pairs.append((cls, or_(col.in_(visible_nodes), col.is_(None))))
     out = [with_loader_criteria(cls, where, include_aliases=True) for cls, where in pairs]
-    return out + ([] if inventories is None else _inventory_criteria(inventories))
+    return tuple(out + ([] if inventories is None else _inventory_criteria(list(inventories))))
 
 
 def _inventory_criteria(inventories: list[int]) -> list:

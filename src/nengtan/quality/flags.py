@@ -8,6 +8,7 @@ about, so a figure can always say "3 of these 4 hours were estimated".
 from __future__ import annotations
 
 from enum import IntEnum, IntFlag
+from functools import lru_cache
 
 
 class Quality(IntEnum):
@@ -55,4 +56,9 @@ QUALITY_FLAG = {Quality.ESTIMATED: Flag.ESTIMATED, Quality.MANUAL: Flag.MANUAL}
 
 def flag_names(bits: int) -> list[str]:
     """Names of the flags set in ``bits``, lower-case, for API responses."""
-    return [f.name.lower() for f in Flag if bits & f]  # type: ignore[union-attr]
+    return list(_flag_names(bits))
+
+
+@lru_cache(maxsize=1024)  # a few combinations, asked for on every figure
+def _flag_names(bits: int) -> tuple[str, ...]:
+    return tuple(f.name.lower() for f in Flag if bits & f)  # type: ignore[union-attr]

@@ -28,21 +28,18 @@ month-on-month comparison (the same days of the month before) and the year-on-ye
 between like periods —, *year to date* [1 January, D), the last 12 calendar months (the last one
 running), the *last complete month*, and for the load curve the last 24 hours that have data.
 
-Every figure is read when asked, so the answer is never older than the data.  Only the
-coefficient libraries of GB/T 2589 (per tenant and month, the costly part of an energy figure)
-are kept between requests, under the exact content of the tables they are made from
-(:class:`KeptCoefficients`): any change to those tables makes them be loaded again.
+:func:`dashboard` reads every figure when called; the API keeps its answer for a short time
+(:mod:`nengtan.services.kept_answers`, forgotten at any API write).  The GB/T 2589
+coefficient libraries are kept between requests under the exact content of the tables they
+are made from (:class:`nengtan.services.energy_data.Libraries`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
 import time
-from collections import OrderedDict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, select
 
 from nengtan.energy import gbt2589
 from nengtan.errors import InputError, NotFound
@@ -51,8 +48,7 @@ from nengtan.services import benchmarking, energy_flow, energy_totals, quality_r
 from nengtan.services import energy_data as ed
 from nengtan.services import energy_query as eq
 from nengtan.services import park_inventory as pinv
-from nengtan.store.models import Carrier, FuelDelivery, Meter, Node
-from nengtan.store.models.energy import EnergyParameter
+from nengtan.store.models import Meter, Node
 from nengtan.store.models.inventory import Inventory, InventoryVersion
 from nengtan.store.types import to_us
 from nengtan.timeseries.calendar import HOUR_US, next_month
@@ -95,80 +91,6 @@ def windows(today: date) -> dict[str, tuple[date, date]]:
     lm = _month_start(today, 1)
     out["last_month"] = (lm, next_month(lm))
     return out
-
-
-# -- coefficient libraries -------------------------------------------------------------------
-#: Libraries kept between requests: (database, tenants, first day) → (digest of their inputs,
-#: {(tenant, start, end): Library}); the least recently used of at most this many entries go.
-_KEPT: OrderedDict = OrderedDict()
-_KEPT_MAX = 32
-_KEPT_LOCK = threading.Lock()
-
-
-def library_inputs_digest(conn: Connection, tenants: frozenset[int], since: date) -> str:
-    """SHA-256 of everything :func:`energy_data.library_for` reads for these tenants and
-    periods from ``since`` on: the carrier catalogue, the energy parameters (the tenants' and
-    the global ones) and the fuel deliveries with a measured calorific value.  The shipped
-    reference tables are part of the installed package and do not change while it runs."""
-    h = hashlib.sha256()
-    queries = (
-        select(Carrier.code, Carrier.category, Carrier.is_energy, Carrier.gbt2589_code,
-               Carrier.unit).order_by(Carrier.code),
-        select(EnergyParameter.__table__).where(or_(
-            EnergyParameter.tenant_id.is_(None), EnergyParameter.tenant_id.in_(sorted(tenants))))
-        .order_by(EnergyParameter.id),
-        select(FuelDelivery.id, FuelDelivery.tenant_id, FuelDelivery.carrier_code,
-               FuelDelivery.delivered_on, FuelDelivery.quantity, FuelDelivery.unit,
-               FuelDelivery.ncv_mj_per_unit, FuelDelivery.lab, FuelDelivery.report_no)
-        .where(FuelDelivery.tenant_id.in_(sorted(tenants)), FuelDelivery.delivered_on >= since,
-               FuelDelivery.ncv_mj_per_unit.is_not(None)).order_by(FuelDelivery.id),
-    )
-    for q in queries:
-        for row in conn.execute(q):
-            h.update(repr(tuple(row)).encode("utf-8"))
-        h.update(b"\x1e")
-    return h.hexdigest()
-
-
-class KeptCoefficients(eq.Coefficients):
-    """The energy query's per-request coefficients, whose libraries (the costly part: four
-    queries each, one per tenant and month) are kept between requests under the exact content
-    of their inputs (:func:`library_inputs_digest`): a new parameter, delivery or carrier
-    changes the digest and every library is loaded again, so a kept library is never older
-    than the data it comes from.  Libraries of other tenants or of earlier periods are loaded
-    as usual."""
-
-    def __init__(self, conn: Connection, tz, tenants: frozenset[int], since: date):
-        super().__init__(conn, tz)
-        self.tenants, self.since = tenants, since
-        key = (str(conn.engine.url), tenants, since)
-        digest = library_inputs_digest(conn, tenants, since)
-        with _KEPT_LOCK:
-            kept = _KEPT.get(key)
-            if kept is None or kept[0] != digest:
-                kept = _KEPT[key] = (digest, {})
-            _KEPT.move_to_end(key)
-            while len(_KEPT) > _KEPT_MAX:
-                _KEPT.popitem(last=False)
-        self.kept = kept[1]
-
-    def library(self, tenant: int, a: date, z: date):
-        if tenant not in self.tenants or a < self.since:
-            return super().library(tenant, a, z)
-        key = (tenant, a, z)
-        found = self.kept.get(key)
-        if found is None:
-            found = self.kept[key] = ed.library_for(self.conn, tenant, a, z)
-        return found
-
-
-def context(conn: Connection, tz, tenants: frozenset[int], today: date) -> eq.Context:
-    """An energy-query context whose libraries are kept (:class:`KeptCoefficients`) for the
-    periods of the dashboard (the earliest: last year's year to date on 1 January, from
-    1 January two years back)."""
-    ctx = eq.Context(conn, tz)
-    ctx.coefs = KeptCoefficients(conn, tz, tenants, date(today.year - 2, 1, 1))
-    return ctx
 
 
 # -- energy ----------------------------------------------------------------------------------
@@ -280,8 +202,7 @@ def top_consumers(conn: Connection, ctx: eq.Context, node_id: int,
     """The children with the largest comprehensive energy consumption in ``span`` (tce), each
     by its own boundary, and their share of the node's — the figures of
     :func:`energy_query.drilldown`, read once with the dashboard's other figures."""
-    parent = ed.boundary(conn, _drill_node(conn, node_id))
-    kids = [ed.boundary(conn, c) for c in eq.children_of(conn, parent.node_id)]
+    parent, kids = ed.family(conn, _drill_node(conn, node_id))
     bucket = eq.day_bucket(*span, ctx.tz)
     groups = [eq.members(x, None) for x in [parent, *kids]]
     values = eq.read_values(conn, [m.meter for ms in groups for m in ms], [bucket], "day")
@@ -501,10 +422,7 @@ def dashboard(conn: Connection, node_id: int, *, now: datetime | None = None,
            "now": eq.query.local_iso(now_us, tz), "today": today.isoformat(),
            "periods": {k: {"start": a.isoformat(), "end": z.isoformat()}
                        for k, (a, z) in spans.items() if not k.startswith("trend")}}
-    tenants = frozenset(conn.execute(select(Node.tenant_id).where(
-        Node.path.startswith(node.path), Node.tenant_id.is_not(None))).scalars()) | {
-        m.tenant_id for m in b.meters}
-    ctx = context(conn, tz, tenants, today)  # shared by every energy figure below
+    ctx = eq.Context(conn, tz)  # shared by every energy figure below
     out.update(energy(conn, ctx, b, today))
     if "load" in want:
         out["load"] = load_curve(conn, ctx, b, now_us)

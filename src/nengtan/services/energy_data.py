@@ -16,13 +16,16 @@ metering goes:
 Quantities are sums of the meters' rollups (``rollup_month`` for whole months, ``rollup_day``
 otherwise) in the carrier's unit, with their coverage.  Periods are local dates, end
 exclusive.  Coefficients come from :func:`library_for`: the shipped GB/T 2589 library, user
-parameters (``energy_parameters``) and measured calorific values of fuel deliveries.
+parameters (``energy_parameters``) and measured calorific values of fuel deliveries;
+:class:`Libraries` keeps them between requests under the exact content of those tables.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -176,13 +179,9 @@ def node_row(conn: Connection, node_id: int):
     return node
 
 
-def boundary(conn: Connection, node_id: int) -> Boundary:
-    """Meters with flow edges touching the subtree of ``node_id``, each with its role."""
-    node = node_row(conn, node_id)
-    subtree = frozenset(conn.execute(select(Node.id).where(Node.path.startswith(node.path)))
-                        .scalars())
-    ids = list(subtree)
-    rows = conn.execute(
+def _meters_touching(conn: Connection, ids: list[int]) -> list:
+    """Active meters with a flow edge from or to one of ``ids``, by code."""
+    return conn.execute(
         select(Meter.id, Meter.code, Meter.name_zh, Meter.name_en, Meter.tenant_id,
                Meter.node_id, Meter.carrier_code, Meter.level, Meter.kind, Meter.energy_use,
                Meter.flow_from_node_id, Meter.flow_to_node_id, Carrier.unit, Carrier.category,
@@ -191,15 +190,43 @@ def boundary(conn: Connection, node_id: int) -> Boundary:
         .where(Meter.active.is_(True),
                or_(Meter.flow_from_node_id.in_(ids), Meter.flow_to_node_id.in_(ids)))
         .order_by(Meter.code)).all()
+
+
+def _boundary(node, subtree: frozenset[int], rows) -> Boundary:
+    """The boundary of ``node`` (a row with id, code, names, kind, tenant_id, path) whose
+    subtree is ``subtree``, from meter rows of :func:`_meters_touching` (a superset will do)."""
     meters = tuple(FlowMeter(
         id=r.id, code=r.code, name_zh=r.name_zh, name_en=r.name_en, tenant_id=r.tenant_id,
         node_id=r.node_id, carrier=r.carrier_code, category=r.category, unit=r.unit,
         is_energy=bool(r.is_energy), level=r.level, kind=r.kind, energy_use=r.energy_use,
         flow_from=r.flow_from_node_id, flow_to=r.flow_to_node_id,
         role=flow_role(r.flow_from_node_id, r.flow_to_node_id, subtree, r.category))
-        for r in rows)
+        for r in rows if r.flow_from_node_id in subtree or r.flow_to_node_id in subtree)
     return Boundary(node.id, node.code, node.name_zh, node.name_en, node.kind, node.tenant_id,
                     node.path, subtree, meters)
+
+
+def boundary(conn: Connection, node_id: int) -> Boundary:
+    """Meters with flow edges touching the subtree of ``node_id``, each with its role."""
+    node = node_row(conn, node_id)
+    subtree = frozenset(conn.execute(select(Node.id).where(Node.path.startswith(node.path)))
+                        .scalars())
+    return _boundary(node, subtree, _meters_touching(conn, list(subtree)))
+
+
+def family(conn: Connection, node_id: int) -> tuple[Boundary, list[Boundary]]:
+    """The boundary of ``node_id`` and of each of its direct children (by sort order, code),
+    from one read of the subtree and of its meters: what a drill-down needs."""
+    node = node_row(conn, node_id)
+    rows = conn.execute(select(Node.id, Node.code, Node.name_zh, Node.name_en, Node.kind,
+                               Node.tenant_id, Node.path, Node.parent_id)
+                        .where(Node.path.startswith(node.path))
+                        .order_by(Node.sort_order, Node.code)).all()
+    subtree = frozenset(r.id for r in rows)
+    meters = _meters_touching(conn, list(subtree))
+    kids = [_boundary(k, frozenset(r.id for r in rows if r.path.startswith(k.path)), meters)
+            for k in rows if k.parent_id == node_id]
+    return _boundary(node, subtree, meters), kids
 
 
 # -- period values from rollups ------------------------------------------------------------
@@ -400,6 +427,85 @@ def measured_coefficients(conn: Connection, tenant_id: int, start: date, end: da
     return out
 
 
+# -- kept libraries ------------------------------------------------------------------------
+def library_inputs_digest(conn: Connection, tenant_id: int | None) -> str:
+    """SHA-256 of everything :func:`library_for` reads for a tenant, whatever the period: the
+    carrier catalogue, the tenant's and the global energy parameters, and the tenant's fuel
+    deliveries with a measured calorific value.  The shipped reference tables belong to the
+    installed package and do not change while it runs."""
+    h = hashlib.sha256()
+    queries = [
+        select(Carrier.code, Carrier.category, Carrier.is_energy, Carrier.gbt2589_code,
+               Carrier.unit).order_by(Carrier.code),
+        select(EnergyParameter.__table__).where(or_(
+            EnergyParameter.tenant_id.is_(None), EnergyParameter.tenant_id == tenant_id))
+        .order_by(EnergyParameter.id),
+    ]
+    if tenant_id is not None:
+        queries.append(select(
+            FuelDelivery.id, FuelDelivery.carrier_code, FuelDelivery.delivered_on,
+            FuelDelivery.quantity, FuelDelivery.unit, FuelDelivery.ncv_mj_per_unit,
+            FuelDelivery.lab, FuelDelivery.report_no)
+            .where(FuelDelivery.tenant_id == tenant_id,
+                   FuelDelivery.ncv_mj_per_unit.is_not(None)).order_by(FuelDelivery.id))
+    for q in queries:
+        for row in conn.execute(q):
+            h.update(repr(tuple(row)).encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+#: Libraries kept between requests: (database, tenant) → (digest of their inputs,
+#: {(start, end): Library}); the least recently used tenants go beyond ``_KEPT_TENANTS``,
+#: a tenant's periods are dropped together beyond ``_KEPT_PERIODS``.
+_KEPT: OrderedDict = OrderedDict()
+_KEPT_TENANTS = 256
+_KEPT_PERIODS = 512
+_KEPT_LOCK = threading.Lock()
+
+
+class Libraries:
+    """The coefficient libraries of one request (or one calculation), per tenant and period.
+
+    Building a library takes four queries and the assembly of every coefficient; a request
+    of the energy query or the dashboard needs one per tenant and month.  They are kept
+    between requests under the exact content of their inputs
+    (:func:`library_inputs_digest`, read once per tenant by this object): a new parameter,
+    delivery or carrier changes the digest and the tenant's libraries are built again, so a
+    kept library is never older than the data it comes from.  Make one per request: the
+    digest it reads is not read again."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self._kept: dict[int | None, dict] = {}
+
+    def _for_tenant(self, tenant_id: int | None) -> dict:
+        found = self._kept.get(tenant_id)
+        if found is not None:
+            return found
+        key = (str(self.conn.engine.url), tenant_id)
+        digest = library_inputs_digest(self.conn, tenant_id)
+        with _KEPT_LOCK:
+            kept = _KEPT.get(key)
+            if kept is None or kept[0] != digest:
+                kept = _KEPT[key] = (digest, {})
+            _KEPT.move_to_end(key)
+            while len(_KEPT) > _KEPT_TENANTS:
+                _KEPT.popitem(last=False)
+            if len(kept[1]) > _KEPT_PERIODS:
+                kept[1].clear()
+        self._kept[tenant_id] = kept[1]
+        return kept[1]
+
+    def get(self, tenant_id: int | None, start: date, end: date) -> Library:
+        """:func:`library_for` the tenant and [start, end), kept."""
+        periods = self._for_tenant(tenant_id)
+        lib = periods.get((start, end))
+        if lib is None:
+            lib = periods[(start, end)] = library_for(self.conn, tenant_id, start, end)
+        return lib
+
+
 # -- node energy ---------------------------------------------------------------------------
 @dataclass
 class CarrierFlow:
@@ -471,7 +577,7 @@ def contributions(m: FlowMeter) -> list[tuple[str, str, int]]:
 
 def node_energy(conn: Connection, node_id: int, period: Period,
                 libraries: dict[int, Library] | None = None,
-                bound: Boundary | None = None) -> NodeEnergy:
+                bound: Boundary | None = None, kept: Libraries | None = None) -> NodeEnergy:
     """Comprehensive energy consumption of a node over a period, from its boundary meters.
 
     Each meter's quantity is converted with the coefficients of the meter's own tenant (a park
@@ -480,9 +586,10 @@ def node_energy(conn: Connection, node_id: int, period: Period,
     """
     b = bound or boundary(conn, node_id)
     libraries = dict(libraries or {})
+    kept = kept or Libraries(conn)
     for tenant in sorted({m.tenant_id for m in b.meters}):
         if tenant not in libraries:
-            libraries[tenant] = library_for(conn, tenant, period.start, period.end)
+            libraries[tenant] = kept.get(tenant, period.start, period.end)
     meters = [m for m in b.by_role("in", "out", "generated")
               if libraries[m.tenant_id].knows(m.carrier)]
     values = period_values(conn, meters, period.start, period.end)

@@ -412,11 +412,12 @@ class Coef:
 
 
 class Coefficients:
-    """Libraries per tenant and coefficient period, computed once per request."""
+    """Coefficients per tenant, coefficient period, carrier, unit and use, computed once per
+    request from the tenants' libraries (kept between requests: :class:`energy_data.Libraries`)."""
 
     def __init__(self, conn: Connection, tz: ZoneInfo):
         self.conn, self.tz = conn, tz
-        self._libraries: dict = {}
+        self.libraries = ed.Libraries(conn)
         self._rows: dict = {}
         self.used: dict = {}
 
@@ -433,17 +434,11 @@ class Coefficients:
             return first, next_month(first)
         return a, z
 
-    def library(self, tenant: int, a: date, z: date):
-        key = (tenant, a, z)
-        if key not in self._libraries:
-            self._libraries[key] = ed.library_for(self.conn, tenant, a, z)
-        return self._libraries[key]
-
     def get(self, tenant: int, period: tuple[date, date], carrier: str, unit: str,
             use: str) -> Coef | None:
         key = (tenant, period, carrier, unit, use)
         if key not in self._rows:
-            library = self.library(tenant, *period)
+            library = self.libraries.get(tenant, *period)
             coef = None
             if library.knows(carrier):
                 try:
@@ -780,13 +775,12 @@ def drilldown(conn: Connection, node_id: int, *, period: str | None = None, star
     Renewable power a child generates for the node is in no remainder: the generating child
     nets to zero (generated and supplied out, :func:`energy_data.contributions`), and the
     children that use it meter it on their own inputs."""
-    parent = ed.boundary(conn, node_id)
+    parent, kids = ed.family(conn, node_id)
     tz = timezone_of(conn, node_id)
     ctx = Context(conn, tz)
     _check_carrier(ctx, carrier)
     compare = _check_compare(compare)
     window = resolve_window(tz, "custom", period, start, end)
-    kids = [ed.boundary(conn, c) for c in children_of(conn, node_id)]
     nodes = [parent] + kids
     mems = [members(x, carrier) for x in nodes]
     all_meters = [mb.meter for ms in mems for mb in ms]

@@ -105,12 +105,14 @@ def economics(conn: Connection, node_id: int, period: Period,
 def node_totals(conn: Connection, node_id: int, period: Period, compare: bool = True) -> dict:
     """Comprehensive energy consumption of a node for a period, with the previous period
     (环比) and the same period a year earlier (同比) when ``compare``."""
-    current = energy_data.node_energy(conn, node_id, period)
+    kept = energy_data.Libraries(conn)
+    current = energy_data.node_energy(conn, node_id, period, kept=kept)
     out = current.as_dict()
     if compare:
         for key, other in (("previous", period.previous()), ("year_before",
                                                              period.shifted(years=-1))):
-            ne = energy_data.node_energy(conn, node_id, other, bound=current.boundary)
+            ne = energy_data.node_energy(conn, node_id, other, bound=current.boundary,
+                                         kept=kept)
             base = ne.totals.total_tce
             complete = ne.coverage >= 0.999
             out[key] = {

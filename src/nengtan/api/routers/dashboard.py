@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from nengtan.api.auth import PrincipalDep
@@ -55,9 +57,10 @@ def get_dashboard(request: Request, session: SessionDep, principal: PrincipalDep
     findings, inventories above target, meters without recent data).
 
     Every figure comes from the service that owns it (energy query, drill-down, totals,
-    energy flow, benchmarking, inventories, quality rules) and is read when asked; only the
-    GB/T 2589 coefficient libraries are kept between requests, under the exact content of the
-    tables they come from, so nothing kept can be older than the data.  A section that does not apply answers ``{"error": ...}``;
+    energy flow, benchmarking, inventories, quality rules).  The answer is read at ``now`` and
+    may be shown again for ``max_age_s`` seconds (``NENGTAN_DASHBOARD_MAX_AGE_S``, default 30;
+    many screens watch the same node); any write through the API makes the next answer be
+    read afresh.  A section that does not apply answers ``{"error": ...}``;
     ``parts`` leaves out the sections a screen does not show (the energy figures are always
     there)."""
     if node:
@@ -77,4 +80,13 @@ def get_dashboard(request: Request, session: SessionDep, principal: PrincipalDep
         if bad:
             raise InputError([Issue("rule.choice", field="parts", value=bad[0],
                                     params={"choices": ", ".join(dashboard.PARTS)})])
-    return dashboard.dashboard(session.connection(), target.id, lang=language, parts=wanted)
+    kept = request.app.state.kept_answers
+
+    def read() -> bytes:  # kept encoded: a kept answer costs no encoding either
+        answer = dashboard.dashboard(session.connection(), target.id, lang=language,
+                                     parts=wanted)
+        return JSONResponse({**jsonable_encoder(answer), "max_age_s": kept.max_age_s}).body
+
+    key = ("dashboard", target.id, None if wanted is None else tuple(sorted(set(wanted))),
+           language)
+    return Response(kept.get(key, read), media_type="application/json")
