@@ -55,3 +55,14 @@ class AuthedClient(TestClient):
                 headers["Authorization"] = "Bearer " + self.token(name)
             kwargs["headers"] = headers
         return super().request(method, url, **kwargs)
+
+
+def client_as(app, username: str | None) -> TestClient:
+    """A client of ``app`` logged in as an existing user (a demo user), or anonymous."""
+    client = TestClient(app)
+    if username:
+        with Session(app.state.engine, expire_on_commit=False) as s, s.begin():
+            user = s.scalar(select(User).where(User.username == username))
+            token = identity.open_session(s, user).token
+        client.headers["Authorization"] = f"Bearer {token}"
+    return client

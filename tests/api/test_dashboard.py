@@ -3,47 +3,19 @@ caller sees only their own parks and enterprises."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nengtan.api import create_app
-from nengtan.services import dashboard, identity
-from nengtan.store import db
-from nengtan.store.models.security import User
+from nengtan.services import dashboard
 
-
-@pytest.fixture(scope="module")
-def demo_app(full_demo, tmp_path_factory):
-    """The API on a private copy of the demo park (tokens written here stay here)."""
-    engine, _ = full_demo
-    path = tmp_path_factory.mktemp("dashboard") / "demo.db"
-    src, dst = sqlite3.connect(engine.url.database), sqlite3.connect(str(path))
-    src.backup(dst)
-    src.close()
-    dst.close()
-    copy = db.make_engine(f"sqlite:///{path}")
-    yield create_app(copy)
-    copy.dispose()
-
-
-def _client(app, username: str | None) -> TestClient:
-    client = TestClient(app)
-    if username:
-        with Session(app.state.engine, expire_on_commit=False) as s, s.begin():
-            user = s.scalar(select(User).where(User.username == username))
-            token = identity.open_session(s, user).token
-        client.headers["Authorization"] = f"Bearer {token}"
-    return client
+from .auth_client import client_as
 
 
 @pytest.fixture(scope="module")
 def park(demo_app):
-    return _client(demo_app, "park_admin")
+    return client_as(demo_app, "park_admin")
 
 
 @pytest.fixture(scope="module")
@@ -201,15 +173,15 @@ def test_alerts_name_findings_targets_and_silent_meters(park, answer):
 
 
 def test_access_follows_the_grants(demo_app):
-    cement = _client(demo_app, "cement_manager")
+    cement = client_as(demo_app, "cement_manager")
     mine = _ok(cement.get("/api/dashboard"))
     assert mine["node"] == "CEM"  # the default: the top of the caller's scope
     for other in ("TEX", "QLP"):  # another tenant's enterprise, the park: not found
         r = cement.get("/api/dashboard", params={"node": other})
         assert r.status_code == 404 and other in r.text
     assert cement.get("/api/dashboard", params={"node": "NOPE"}).status_code == 422
-    assert _client(demo_app, None).get("/api/dashboard").status_code == 401
-    assert _client(demo_app, "sysadmin").get("/api/dashboard").status_code == 403
+    assert client_as(demo_app, None).get("/api/dashboard").status_code == 401
+    assert client_as(demo_app, "sysadmin").get("/api/dashboard").status_code == 403
     site = cement.get("/api/dashboard", params={"node": "CEM-S1"})
     assert site.status_code == 422  # a dashboard is for a park or an enterprise
 
@@ -274,3 +246,4 @@ def test_an_answer_is_kept_until_a_write(park):
     r = park.post("/api/energy/parameters", json={"kind": "coefficient"})  # refused: no change
     assert r.status_code == 422
     assert _ok(park.get("/api/dashboard", params=ask))["now"] != first["now"]
+

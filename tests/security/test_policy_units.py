@@ -45,6 +45,19 @@ def test_totp_reproduces_rfc_6238():
     assert totp.matching_step(secret, "28708", at=59) is None
 
 
+def test_totp_qr_code_holds_the_provisioning_uri():
+    from urllib.parse import unquote
+
+    uri = totp.provisioning_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "secadmin")
+    assert uri.startswith("otpauth://totp/nengtan:secadmin?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    data = totp.qr_svg_data_uri(uri)
+    assert data.startswith("data:image/svg+xml")
+    svg = unquote(data.split(",", 1)[1])
+    assert svg.startswith("<svg") and "</svg>" in svg
+    # another URI draws another code; the same URI the same
+    assert totp.qr_svg_data_uri(uri) == data != totp.qr_svg_data_uri(uri + "x")
+
+
 def test_principal_scopes():
     p = Principal(1, "u", "u", frozenset({"energy_manager", "viewer"}),
                   permissions_by_tenant={10: frozenset({"energy.read", "energy.write"}),

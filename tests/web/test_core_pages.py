@@ -156,10 +156,12 @@ def test_account_page(page, lang, short):
     value = page.wait_for_selector("#token-value").inner_text()
     assert len(value) > 20
     page.wait_for_selector(f"#token-table td:has-text('scada-{short}')")
-    # TOTP enrolment shows the key and the otpauth URI as text
+    # TOTP enrolment shows the QR code to scan, the key and the otpauth URI as text
     page.click("#totp-start")
     page.wait_for_selector("#totp-enrol:not([hidden])")
     assert page.locator("#totp-uri").inner_text().startswith("otpauth://totp/")
+    page.wait_for_function("document.getElementById('totp-qr').naturalWidth > 100")
+    page.evaluate("window.scrollTo(0, 0)")  # the code field took the focus; the header stays up
     shot(page, f"account-{short}.png", full_page=True)
     assert not page.nt_problems, page.nt_problems
 

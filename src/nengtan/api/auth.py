@@ -112,6 +112,8 @@ class AccessDenied(Exception):
 #: tenant answers 404 before the endpoint runs, whatever else the request holds.
 _CODE_PARAMS = {"node": Node, "park": Node, "enterprise": Node, "tenant": Node, "parent": Node,
                 "root": Node, "meter": Meter, "inventory": Inventory}
+#: Query parameters that are comma-separated lists of codes.
+_CODE_LIST_PARAMS = {"meters": Meter}
 
 
 #: Path parameters that are ids of tenant-owned objects: (route prefix, parameter) → model.
@@ -154,6 +156,9 @@ def _check_objects(request: Request, principal: Principal, perm: str, route: str
     name nothing are left to the endpoint (its usual 422 naming the field)."""
     refs = [(model, value) for name, model in _CODE_PARAMS.items()
             for value in request.query_params.getlist(name) if value]
+    refs += [(model, code.strip()) for name, model in _CODE_LIST_PARAMS.items()
+             for value in request.query_params.getlist(name) for code in value.split(",")
+             if code.strip()]
     ids = [(model, value) for (prefix, name), model in _PATH_OBJECTS.items()
            if route.startswith(prefix) and (value := request.path_params.get(name)) is not None]
     if not refs and not ids:

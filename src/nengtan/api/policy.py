@@ -124,8 +124,6 @@ ROOT_READS = {
     ("GET", "/api/ledger/consistency"),
     # upload batches carry no tenant (one batch may hold readings of several tenants)
     ("GET", "/api/ingest-batches"),
-    # file exports are built outside the request's filtered session
-    ("GET", "/api/export/{kind}"),
 }
 
 

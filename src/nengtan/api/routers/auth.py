@@ -19,7 +19,7 @@ from nengtan.api.auth import (
 )
 from nengtan.api.deps import SessionDep
 from nengtan.api.schemas import ERRORS
-from nengtan.security import roles
+from nengtan.security import roles, totp
 from nengtan.services import identity
 from nengtan.services.audit import Actor, iso
 from nengtan.store.models import Node
@@ -115,11 +115,12 @@ def change_password(body: PasswordChange, request: Request):
 
 @router.post("/api/auth/totp", summary="Enrol TOTP / 绑定动态口令")
 def enrol_totp(principal: PrincipalDep, request: Request, session: SessionDep):
-    """Start enrolling a TOTP authenticator: the secret and an ``otpauth://`` URI (confirm with
-    a code before it counts)."""
+    """Start enrolling a TOTP authenticator: the secret, an ``otpauth://`` URI and its QR code
+    (an SVG ``data:`` URI to scan with the authenticator app); confirm with a code before it
+    counts."""
     secret, uri = identity.enrol_totp(session, principal.username,
                                       actor=Actor(principal.username, client_address(request)))
-    return {"secret": secret, "otpauth_uri": uri}
+    return {"secret": secret, "otpauth_uri": uri, "qr_svg": totp.qr_svg_data_uri(uri)}
 
 
 @router.post("/api/auth/totp/confirm", status_code=204, summary="Confirm TOTP / 确认动态口令")

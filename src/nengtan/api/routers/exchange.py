@@ -8,7 +8,8 @@ from typing import Literal
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from nengtan import exchange
-from nengtan.api import models
+from nengtan.api import models, tenancy
+from nengtan.api.auth import PrincipalDep
 from nengtan.api.deps import EngineDep
 from nengtan.api.errors import language
 from nengtan.api.params import END_DOC, START_DOC, period
@@ -16,6 +17,10 @@ from nengtan.api.schemas import ERRORS
 from nengtan.errors import InputError, Issue, NotFound
 
 router = APIRouter(tags=["import/export / 导入导出"], responses=ERRORS)
+
+#: kinds that are measured data (the rest are the organisation's master data: ``org.read``)
+DATA_KINDS = {"readings": "data.read", "meter_events": "data.read",
+              "fuel_deliveries": "data.read"}
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -46,7 +51,7 @@ def import_file(engine: EngineDep,
             response_class=Response,
             responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()},
                              "description": "the file"}})
-def export_file(kind: str, request: Request, engine: EngineDep,
+def export_file(kind: str, request: Request, engine: EngineDep, principal: PrincipalDep,
                 format: Literal["csv", "xlsx"] = Query("csv", description="file format"),
                 lang: Literal["en", "zh-CN"] | None = Query(
                     None, description="header language; default: Accept-Language"),
@@ -57,15 +62,20 @@ def export_file(kind: str, request: Request, engine: EngineDep,
                 start: str | None = Query(None, description=START_DOC),
                 end: str | None = Query(None, description=END_DOC)) -> Response:
     """Download one kind of data (or its empty template) as CSV or Excel, in the same
-    columns the import reads, so an export can be edited and imported back."""
+    columns the import reads, so an export can be edited and imported back.  An enterprise
+    user gets their enterprise's records (references to objects they cannot see, such as the
+    park above their enterprise, are left empty); park-wide users get the installation's."""
     if kind not in exchange.KINDS:
         raise NotFound("export kind", kind)
     # the exporter takes datetimes (naive: each meter's site timezone); a date is its midnight
     lo, hi = (v if v is None or isinstance(v, datetime) else datetime.combine(v, time())
               for v in period(start, end, required=False))
     codes = [c.strip() for c in meters.split(",") if c.strip()] if meters else None
+    # the caller's records only: the tenants where they may read this kind
+    perm = DATA_KINDS.get(kind, "org.read")
     data = exchange.export(engine, kind, format, lang or language(request), template=template,
-                           meters=codes, start=lo, end=hi)
+                           meters=codes, start=lo, end=hi,
+                           limit=lambda s: tenancy.bind(s, principal, perm))
     name = f"nengtan-{kind}{'-template' if template else ''}.{format}"
     return Response(data, media_type=MEDIA_TYPES[format],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

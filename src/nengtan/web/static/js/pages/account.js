@@ -45,6 +45,7 @@
     NT.api("/api/auth/totp", { method: "POST", body: {} }).then(function (r) {
       $("totp-secret").textContent = r.secret.replace(/(.{4})/g, "$1 ").trim();
       $("totp-uri").textContent = r.otpauth_uri;
+      $("totp-qr").src = r.qr_svg;
       $("totp-enrol").hidden = false;
       $("totp-code").focus();
     }).catch(fail());
