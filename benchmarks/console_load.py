@@ -359,7 +359,7 @@ def main() -> int:
         try:
             barrier.wait(timeout=600)
         except threading.BrokenBarrierError:
-            pass
+            pass  # a user failed before the start: said in ``failures``, raised below
         t0 = time.perf_counter()
         for t in threads:
             t.join()

@@ -315,6 +315,22 @@
     el.hidden = false;
   };
 
+  /* NT.error, and for a 422 (err.detail: the API's issues) a table naming each bad row (when
+   * the input had rows), field, rule and value with the message in the page language. */
+  NT.issues = function (el, err) {
+    NT.error(el, err);
+    if (!el || !err || !Array.isArray(err.detail) || !err.detail.length) return;
+    var hasRows = err.detail.some(function (r) { return r.row !== null && r.row !== undefined; });
+    var box = NT.el("div");
+    NT.table(box, (hasRows ? [{ key: "row", label: NT.t("web.data.issue.row") }] : []).concat([
+      { key: "field", label: NT.t("web.data.issue.field"), render: function (r) { return NT.el("span", { class: "nt-mono", text: r.field || "—" }); } },
+      { key: "rule", label: NT.t("web.data.issue.rule") },
+      { key: "value", label: NT.t("web.data.issue.value"), fmt: function (v) { return v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v); } },
+      { key: "message", label: NT.t("web.data.issue.message"), fmt: function (v, r) { return NT.lang === "en" ? r.message : (r.message_zh || r.message); } }
+    ]), err.detail);
+    el.appendChild(box);
+  };
+
   /* A short message that fades (saved, revoked ...). */
   NT.notice = function (text, kind) {
     var box = document.getElementById("nt-notice");

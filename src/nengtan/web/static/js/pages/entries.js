@@ -44,20 +44,6 @@
       text: NT.t("web.data.status." + status) });
   };
 
-  /* The API's error message and, for a 422, a table naming each bad field and rule. */
-  D.showIssues = function (el, err) {
-    NT.error(el, err);
-    if (!err || !Array.isArray(err.detail) || !err.detail.length) return;
-    var box = NT.el("div");
-    NT.table(box, [
-      { key: "field", label: NT.t("web.data.issue.field"), render: function (r) { return NT.el("span", { class: "nt-mono", text: r.field || "—" }); } },
-      { key: "rule", label: NT.t("web.data.issue.rule") },
-      { key: "value", label: NT.t("web.data.issue.value"), fmt: function (v) { return v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v); } },
-      { key: "message", label: NT.t("web.data.issue.message"), fmt: function (v, r) { return NT.lang === "en" ? r.message : (r.message_zh || r.message); } }
-    ], err.detail);
-    el.appendChild(box);
-  };
-
   function refList(ref) {
     var id = "dt-ref-" + ref;
     if (!refLists[ref] && REFS[ref]) {
@@ -217,7 +203,7 @@
     }).then(function (entry) {
       location.assign(NT.url("/data/entry", { id: entry.id, created: "1" }));
     }).catch(function (err) {
-      D.showIssues(errBox, err);
+      NT.issues(errBox, err);
       if (created) {
         errBox.appendChild(NT.el("p", {}, [NT.t("web.data.entries.draft_kept") + " ",
           NT.el("a", { href: NT.url("/data/entry", { id: created.id }), text: "#" + created.id })]));

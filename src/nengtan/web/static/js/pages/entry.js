@@ -188,7 +188,7 @@
       $("entry-payload-form").hidden = true;
       NT.notice(NT.t(noticeKey));
       return reload();
-    }).catch(function (err) { D.showIssues($("entry-action-error"), err); });
+    }).catch(function (err) { NT.issues($("entry-action-error"), err); });
   }
 
   function openReview(mode) {

@@ -34,18 +34,6 @@
 
   function label(name) { return NT.t("web.data.meter.f." + name); }
 
-  function showIssues(el, err) {
-    NT.error(el, err);
-    if (!err || !Array.isArray(err.detail) || !err.detail.length) return;
-    var box = NT.el("div");
-    NT.table(box, [
-      { key: "field", label: NT.t("web.data.issue.field"), render: function (r) { return NT.el("span", { class: "nt-mono", text: r.field || "—" }); } },
-      { key: "rule", label: NT.t("web.data.issue.rule") },
-      { key: "message", label: NT.t("web.data.issue.message"), fmt: function (v, r) { return NT.lang === "en" ? r.message : (r.message_zh || r.message); } }
-    ], err.detail);
-    el.appendChild(box);
-  }
-
   /* "YYYY-MM-DD HH:MM" of an instant in the site's timezone (what the plant's clocks show). */
   function local(iso) {
     if (!iso) return "—";
@@ -267,7 +255,7 @@
       $("meter-edit-form").hidden = true;
       return NT.api("/api/carriers/" + encodeURIComponent(saved.carrier)).catch(function () { return null; })
         .then(function (c) { drawFacts(saved, c); return load(); });
-    }).catch(function (err) { showIssues($("meter-edit-error"), err); })
+    }).catch(function (err) { NT.issues($("meter-edit-error"), err); })
       .then(function () { $("meter-edit-save").disabled = false; });
   }
 

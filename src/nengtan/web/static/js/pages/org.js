@@ -31,21 +31,6 @@
   function label(name) { return NT.t("web.data.node." + name); }
   function kindLabel(kind) { return NT.t("web.data.kind." + kind); }
 
-  /* The API's 422 answer: its message and a table of every bad row/field/rule. */
-  function showIssues(el, err) {
-    NT.error(el, err);
-    if (!err || !Array.isArray(err.detail) || !err.detail.length) return;
-    var box = NT.el("div");
-    NT.table(box, [
-      { key: "row", label: NT.t("web.data.issue.row") },
-      { key: "field", label: NT.t("web.data.issue.field"), render: function (r) { return NT.el("span", { class: "nt-mono", text: r.field || "—" }); } },
-      { key: "rule", label: NT.t("web.data.issue.rule") },
-      { key: "value", label: NT.t("web.data.issue.value"), fmt: function (v) { return v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v); } },
-      { key: "message", label: NT.t("web.data.issue.message"), fmt: function (v, r) { return NT.lang === "en" ? r.message : (r.message_zh || r.message); } }
-    ], err.detail);
-    el.appendChild(box);
-  }
-
   // -- tree ------------------------------------------------------------------------------
   function index(nodes, parent) {
     nodes.forEach(function (n) {
@@ -245,7 +230,7 @@
       NT.notice(NT.t("web.data.common.saved"));
       $("org-edit-form").hidden = true;
       return loadTree().then(function () { return select(saved.code); });
-    }).catch(function (err) { showIssues($("org-edit-error"), err); })
+    }).catch(function (err) { NT.issues($("org-edit-error"), err); })
       .then(function () { $("org-edit-save").disabled = false; });
   }
 
@@ -276,7 +261,7 @@
       NT.notice(NT.t("web.data.org.created", { code: created.code }));
       $("org-child-form").hidden = true;
       return loadTree().then(function () { return select(created.code); });
-    }).catch(function (err) { showIssues($("org-child-error"), err); })
+    }).catch(function (err) { NT.issues($("org-child-error"), err); })
       .then(function () { $("org-child-save").disabled = false; });
   }
 
@@ -323,7 +308,7 @@
     } }).then(function (report) {
       out.appendChild(importReport(report));
       if (!report.dry_run) return loadTree().then(drawTree);
-    }).catch(function (err) { showIssues(out, err); })
+    }).catch(function (err) { NT.issues(out, err); })
       .then(function () { $("org-import-submit").disabled = false; });
   }
 
